@@ -1,0 +1,406 @@
+//! What we are running in (container, hypervisor, chroot) and what the target OS runs (systemd's
+//! version). Everything is read lazily and once: a source that is never reached costs nothing.
+
+use std::cell::OnceCell;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use log::debug;
+
+use crate::proc;
+use crate::read::{self, BLOB_MAX, STRING_MAX};
+use crate::roots::{self, Roots};
+
+/// DMI strings, in the order systemd reads them.
+const DMI_FILES: &[&str] = &[
+    "sys/class/dmi/id/product_name",
+    "sys/class/dmi/id/sys_vendor",
+    "sys/class/dmi/id/board_vendor",
+    "sys/class/dmi/id/bios_vendor",
+    "sys/class/dmi/id/product_version",
+];
+const DMI_PRODUCT_NAME: &str = "sys/class/dmi/id/product_name";
+const DMI_SYS_VENDOR: &str = "sys/class/dmi/id/sys_vendor";
+
+/// Prefixes of DMI strings that name a hypervisor (systemd's `dmi_vendor_table`, plus names).
+const DMI_VENDORS: &[(&str, &str)] = &[
+    ("KVM", "KVM"),
+    ("OpenStack", "OpenStack"),
+    ("KubeVirt", "KubeVirt"),
+    ("Amazon EC2", "Amazon EC2"),
+    ("QEMU", "QEMU"),
+    ("VMware", "VMware"),
+    ("VMW", "VMware"),
+    ("innotek GmbH", "VirtualBox"),
+    ("VirtualBox", "VirtualBox"),
+    ("Oracle Corporation", "VirtualBox"),
+    ("Xen", "Xen"),
+    ("Bochs", "Bochs"),
+    ("Parallels", "Parallels"),
+    ("BHYVE", "bhyve"),
+    ("Hyper-V", "Hyper-V"),
+    ("Apple Virtualization", "Apple Virtualization"),
+    ("Google Compute Engine", "Google Compute Engine"),
+];
+
+const HYPERVISOR_TYPE: &str = "sys/hypervisor/type";
+const PROC_XEN: &str = "proc/xen";
+const PROC_XEN_CAPABILITIES: &str = "proc/xen/capabilities";
+const DT_HYPERVISOR: &str = "proc/device-tree/hypervisor/compatible";
+
+const CONTAINER_MANAGER: &str = "run/host/container-manager";
+const CONTAINERENV: &str = "run/.containerenv";
+const DOCKERENV: &str = ".dockerenv";
+
+/// Where distributions keep `libsystemd-shared-NNN.so`; `*` is any multiarch directory.
+const SYSTEMD_LIB_DIRS: &[&str] = &[
+    "usr/lib/systemd",
+    "usr/lib64/systemd",
+    "usr/lib/*/systemd",
+    "lib/systemd",
+];
+
+/// The running system, as far as the sources need to know it.
+pub struct Environment<'a> {
+    roots: &'a Roots,
+    pid1: bool,
+    cmdline: OnceCell<Option<Vec<Vec<u8>>>>,
+    pid1_environ: OnceCell<Option<Vec<u8>>>,
+    container: OnceCell<Option<String>>,
+    hypervisor: OnceCell<Option<String>>,
+    chroot: OnceCell<bool>,
+}
+
+impl<'a> Environment<'a> {
+    pub fn new(roots: &'a Roots) -> Self {
+        Environment {
+            roots,
+            pid1: std::process::id() == 1,
+            cmdline: OnceCell::new(),
+            pid1_environ: OnceCell::new(),
+            container: OnceCell::new(),
+            hypervisor: OnceCell::new(),
+            chroot: OnceCell::new(),
+        }
+    }
+
+    pub fn roots(&self) -> &Roots {
+        self.roots
+    }
+
+    pub fn is_pid1(&self) -> bool {
+        self.pid1
+    }
+
+    /// The kernel command line split into words; `None` when it cannot be read.
+    pub fn cmdline(&self) -> Option<&[Vec<u8>]> {
+        self.cmdline
+            .get_or_init(|| {
+                read_host(self.roots, roots::PROC_CMDLINE, BLOB_MAX)
+                    .map(|b| proc::cmdline_words(&b))
+            })
+            .as_deref()
+    }
+
+    /// A variable of PID 1's environment: ours when we are PID 1, else `proc/1/environ`.
+    pub fn pid1_env(&self, key: &str) -> Option<Vec<u8>> {
+        if self.pid1 {
+            use std::os::unix::ffi::OsStrExt;
+            return std::env::var_os(key).map(|v| v.as_bytes().to_vec());
+        }
+        let environ = self
+            .pid1_environ
+            .get_or_init(|| read_host(self.roots, roots::PROC1_ENVIRON, BLOB_MAX))
+            .as_deref()?;
+        proc::environ_get(environ, key).map(<[u8]>::to_vec)
+    }
+
+    /// The container manager's name when we run in a container.
+    pub fn container(&self) -> Option<&str> {
+        self.container
+            .get_or_init(|| detect_container(self))
+            .as_deref()
+    }
+
+    /// The hypervisor's name when we run in a VM.
+    pub fn hypervisor(&self) -> Option<&str> {
+        self.hypervisor
+            .get_or_init(|| detect_hypervisor(self.roots))
+            .as_deref()
+    }
+
+    /// Whether we run in a chroot of the live system, where firmware and kernel describe the
+    /// outer machine. Never true for a host tree that is not `/`.
+    pub fn in_chroot(&self) -> bool {
+        *self.chroot.get_or_init(|| {
+            self.roots.host_is_live()
+                && differ(&self.roots.host_join(roots::PROC1_ROOT), self.roots.host())
+        })
+    }
+}
+
+/// Read a small host file; unreadable means absent, with the reason at debug level.
+pub fn read_host(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
+    let resolved = match roots.in_host(rel) {
+        Ok(r) => r,
+        Err(e) => {
+            debug!("Cannot resolve {}: {e}", roots.host_join(rel).display());
+            return None;
+        }
+    };
+    match read::read_capped(&resolved.path, max) {
+        Ok(v) => v,
+        Err(e) => {
+            debug!("Ignoring {}: {e}", resolved.path.display());
+            None
+        }
+    }
+}
+
+fn read_host_string(roots: &Roots, rel: &str) -> Option<String> {
+    let bytes = read_host(roots, rel, STRING_MAX)?;
+    let s = String::from_utf8_lossy(&bytes);
+    Some(s.trim_end_matches(['\n', '\0', ' ', '\t']).to_string())
+}
+
+fn host_exists(roots: &Roots, rel: &str) -> bool {
+    roots
+        .in_host(rel)
+        .map(|r| read::exists(&r.path))
+        .unwrap_or(false)
+}
+
+fn detect_container(env: &Environment) -> Option<String> {
+    let roots = env.roots;
+    if host_exists(roots, CONTAINER_MANAGER) {
+        let name = read_host_string(roots, CONTAINER_MANAGER)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "container-other".into());
+        debug!("Running in a container ({name}, from {CONTAINER_MANAGER}).");
+        return Some(name);
+    }
+    if let Some(v) = env.pid1_env("container") {
+        // Set but empty is systemd's way to say "not a container"; stop looking.
+        if v.is_empty() {
+            debug!("container= is set and empty: not a container.");
+            return None;
+        }
+        let name = String::from_utf8_lossy(&v).into_owned();
+        debug!("Running in a container ({name}, from container= of PID 1).");
+        return Some(name);
+    }
+    for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
+        if host_exists(roots, rel) {
+            debug!("Running in a container ({name}, from {rel}).");
+            return Some(name.into());
+        }
+    }
+    None
+}
+
+fn detect_hypervisor(roots: &Roots) -> Option<String> {
+    let found = dmi_hypervisor(roots)
+        .or_else(|| xen_hypervisor(roots))
+        .or_else(|| device_tree_hypervisor(roots))
+        .or_else(|| {
+            if roots.host_is_live() {
+                cpuid_hypervisor()
+            } else {
+                None
+            }
+        });
+    match &found {
+        Some(h) => debug!("Running on a hypervisor: {h}."),
+        None => debug!("No hypervisor detected."),
+    }
+    found.filter(|h| !h.is_empty())
+}
+
+fn dmi_hypervisor(roots: &Roots) -> Option<String> {
+    let product = read_host_string(roots, DMI_PRODUCT_NAME);
+    let vendor = read_host_string(roots, DMI_SYS_VENDOR);
+    match (vendor.as_deref(), product.as_deref()) {
+        (Some(v), Some(p)) if v.starts_with("Microsoft Corporation") && p == "Virtual Machine" => {
+            return Some("Hyper-V".into());
+        }
+        (Some(v), Some(p)) if v.starts_with("Nutanix") && p == "AHV" => {
+            return Some("Nutanix AHV".into());
+        }
+        // EC2 bare-metal instances carry Amazon's strings but run no hypervisor.
+        (Some(v), Some(p)) if v.starts_with("Amazon EC2") && p.ends_with(".metal") => {
+            debug!("Amazon EC2 bare-metal instance ({p}): no hypervisor.");
+            return None;
+        }
+        _ => {}
+    }
+    DMI_FILES.iter().find_map(|rel| {
+        let s = match *rel {
+            DMI_PRODUCT_NAME => product.clone(),
+            DMI_SYS_VENDOR => vendor.clone(),
+            _ => read_host_string(roots, rel),
+        }?;
+        DMI_VENDORS
+            .iter()
+            .find(|(prefix, _)| s.starts_with(prefix))
+            .map(|(_, name)| name.to_string())
+    })
+}
+
+fn xen_hypervisor(roots: &Roots) -> Option<String> {
+    if let Some(t) = read_host_string(roots, HYPERVISOR_TYPE) {
+        if !t.is_empty() {
+            return Some(if t == "xen" { "Xen".into() } else { t });
+        }
+    }
+    if host_exists(roots, PROC_XEN) {
+        // dom0 runs on Xen but is the host, not a guest.
+        let caps = read_host_string(roots, PROC_XEN_CAPABILITIES).unwrap_or_default();
+        if !caps.contains("control_d") {
+            return Some("Xen".into());
+        }
+    }
+    None
+}
+
+fn device_tree_hypervisor(roots: &Roots) -> Option<String> {
+    let compat = read_host(roots, DT_HYPERVISOR, STRING_MAX)?;
+    let compat = String::from_utf8_lossy(&compat);
+    Some(
+        if compat.contains("linux,kvm") {
+            "KVM"
+        } else if compat.contains("xen") {
+            "Xen"
+        } else if compat.contains("vmware") {
+            "VMware"
+        } else {
+            "device-tree hypervisor"
+        }
+        .into(),
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpuid_hypervisor() -> Option<String> {
+    use std::arch::x86_64::__cpuid;
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID exists on every x86_64 CPU.
+    let (leaf1, leaf_hv) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
+    if leaf1.ecx & (1 << 31) == 0 {
+        return None;
+    }
+    let mut sig = [0u8; 12];
+    sig[0..4].copy_from_slice(&leaf_hv.ebx.to_le_bytes());
+    sig[4..8].copy_from_slice(&leaf_hv.ecx.to_le_bytes());
+    sig[8..12].copy_from_slice(&leaf_hv.edx.to_le_bytes());
+    let name = match &sig {
+        b"KVMKVMKVM\0\0\0" | b"Linux KVM Hv" => "KVM",
+        b"TCGTCGTCGTCG" => "QEMU",
+        b"VMwareVMware" => "VMware",
+        b"Microsoft Hv" => "Hyper-V",
+        b"XenVMMXenVMM" => "Xen",
+        b"bhyve bhyve " => "bhyve",
+        b"VBoxVBoxVBox" => "VirtualBox",
+        b" lrpepyh  vr" => "Parallels",
+        b"ACRNACRNACRN" => "ACRN",
+        _ => "hypervisor (CPUID)",
+    };
+    Some(name.into())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpuid_hypervisor() -> Option<String> {
+    None
+}
+
+/// Whether two paths name different directories (an unreadable one counts as the same:
+/// refusing sources on a guess would be worse than systemd's behaviour).
+fn differ(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) != (y.dev(), y.ino()),
+        _ => false,
+    }
+}
+
+/// The target's systemd version: the highest NNN of `libsystemd-shared-NNN*.so`, with where it
+/// was found. `None` means no systemd (OpenRC, busybox).
+pub fn systemd_version(roots: &Roots) -> Option<(u32, PathBuf)> {
+    let mut best: Option<(u32, PathBuf)> = None;
+    for dir in SYSTEMD_LIB_DIRS.iter().flat_map(|d| expand_dir(roots, d)) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(v) = shared_lib_version(name.as_encoded_bytes()) else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                best = Some((v, entry.path()));
+            }
+        }
+    }
+    best
+}
+
+/// `usr/lib/*/systemd` names every `usr/lib/<multiarch>/systemd`.
+fn expand_dir(roots: &Roots, pattern: &str) -> Vec<PathBuf> {
+    let Some((head, tail)) = pattern.split_once("/*/") else {
+        return roots
+            .in_root(pattern)
+            .map(|r| vec![r.path])
+            .unwrap_or_default();
+    };
+    let Ok(base) = roots.in_root(head) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&base.path) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().as_encoded_bytes().contains(&b'-'))
+        .filter_map(|e| {
+            let rel = Path::new(head).join(e.file_name()).join(tail);
+            roots.in_root(rel).ok().map(|r| r.path)
+        })
+        .collect()
+}
+
+fn shared_lib_version(name: &[u8]) -> Option<u32> {
+    let rest = name.strip_prefix(b"libsystemd-shared-")?;
+    if !name.ends_with(b".so") && !name.windows(4).any(|w| w == b".so.") {
+        return None;
+    }
+    let digits: Vec<u8> = rest
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_lib_names() {
+        assert_eq!(shared_lib_version(b"libsystemd-shared-257.so"), Some(257));
+        assert_eq!(
+            shared_lib_version(b"libsystemd-shared-256.7-1.fc41.so"),
+            Some(256)
+        );
+        assert_eq!(shared_lib_version(b"libsystemd-shared-252.so.0"), Some(252));
+        assert_eq!(shared_lib_version(b"libsystemd-shared-.so"), None);
+        assert_eq!(shared_lib_version(b"libsystemd-shared-257.txt"), None);
+        assert_eq!(shared_lib_version(b"libsystemd-core-257.so"), None);
+    }
+
+    #[test]
+    fn chroot_compare() {
+        let d = std::env::temp_dir();
+        assert!(!differ(&d, &d));
+        assert!(differ(&d, Path::new(env!("CARGO_MANIFEST_DIR"))));
+        assert!(!differ(&d, Path::new("/nonexistent-mii")));
+    }
+}

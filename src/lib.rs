@@ -1,0 +1,360 @@
+//! machine-id-init: initialize `/etc/machine-id` from the VM or container UUID, atomically,
+//! before systemd reads it. The behaviour contract is `SPEC.md`; `main.rs` only parses the
+//! command line, sets up logging and maps [`Error`] to exit codes.
+
+pub mod cli;
+pub mod detect;
+pub mod error;
+pub mod log;
+pub mod machine_id;
+pub mod proc;
+pub mod read;
+pub mod roots;
+pub mod sources;
+pub mod write;
+
+use std::fs::DirBuilder;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use ::log::{debug, info, warn};
+
+use crate::cli::{FirstBoot, Options};
+use crate::detect::Environment;
+pub use crate::error::Error;
+use crate::machine_id::{FileState, MachineId};
+use crate::read::ID_FILE_MAX;
+use crate::roots::{Resolved, Roots};
+use crate::sources::{Candidate, Source};
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The file already held an id; nothing was touched.
+    AlreadyInitialized,
+    /// The id was written to the file (at this path, the link's target if it is a link).
+    Written(PathBuf),
+    /// First boot for systemd ≥ 256: the file was left alone, the id handed over in `run`.
+    Preserved(PathBuf),
+    /// `/etc` is read-only: the id is in `run`, bind-mounted over the file unless asked not to.
+    HandedOver { run: PathBuf, bind_mounted: bool },
+    /// `--dry-run`: nothing was written.
+    DryRun,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub id: MachineId,
+    pub action: Action,
+}
+
+/// How the first-boot states are handled for this run (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// Empty, zero or invalid: not systemd's first boot, always written.
+    Replace,
+    /// First boot, and systemd ≥ 256 will take the id from `/run/machine-id`.
+    Preserve,
+    /// First boot, written now (no systemd, or one too old for the hand-off).
+    Commit,
+}
+
+pub fn run(opts: &Options) -> Result<Report, Error> {
+    let roots = Roots::new(&opts.root, &opts.host_root);
+    require_directory(roots.root())?;
+    require_directory(roots.host())?;
+
+    let etc = resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
+    let etc_read_only = !opts.dry_run && ensure_directory(&etc.path)?;
+    let _etc_lock = match opts.dry_run || etc_read_only {
+        true => None,
+        false => Some(lock(&etc.path)?),
+    };
+
+    let link = roots.root_join(roots::MACHINE_ID);
+    let target = resolve_target(&roots, &link)?;
+    let state = read_state(&target, &link)?;
+    if let FileState::Initialized(id) = state {
+        debug!(
+            "{} is already initialized ({id}); nothing to do.",
+            link.display()
+        );
+        return Ok(Report {
+            id,
+            action: Action::AlreadyInitialized,
+        });
+    }
+    if let FileState::Invalid(_) = state {
+        warn!("{} is {state}; it will be replaced.", target.path.display());
+    } else {
+        debug!("{} is {state}.", link.display());
+    }
+
+    let plan = first_boot_plan(opts.first_boot, &state, &roots);
+    let env = Environment::new(&roots);
+    let cand = sources::select(&opts.sources, &env).ok_or_else(|| Error::NoSource {
+        tried: opts
+            .sources
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        path: link.clone(),
+    })?;
+
+    if opts.dry_run {
+        let what = match plan {
+            Plan::Preserve => "hand it over in run/machine-id for systemd's first boot",
+            _ => "write it",
+        };
+        info!(
+            "Dry run: would {what}: machine ID from {}: {}.",
+            cand.origin, cand.id
+        );
+        return Ok(Report {
+            id: cand.id,
+            action: Action::DryRun,
+        });
+    }
+
+    if plan == Plan::Preserve {
+        let (id, run) = hand_over(&roots, &cand)?;
+        info!(
+            "Initialized machine ID from {}: {id}, in {}; {} stays {state} for systemd's first boot.",
+            cand.origin,
+            run.display(),
+            link.display()
+        );
+        return Ok(Report {
+            id,
+            action: Action::Preserved(run),
+        });
+    }
+    if plan == Plan::Commit {
+        info!(
+            "{} is {state} (first boot): writing it now, so systemd will not treat this boot as its first.",
+            link.display()
+        );
+    }
+
+    let written = match etc_read_only {
+        true => Err(io::Error::from_raw_os_error(nix::libc::EROFS)),
+        false => write::write_id(&target.path, &cand.id),
+    };
+    match written {
+        Ok(()) => {
+            info!("Initialized machine ID from {}: {}.", cand.origin, cand.id);
+            Ok(Report {
+                id: cand.id,
+                action: Action::Written(target.path),
+            })
+        }
+        Err(e) if write::is_read_only(&e) => {
+            read_only_hand_over(opts, &roots, &cand, &state, &target, &link)
+        }
+        Err(source) => Err(Error::Write {
+            path: target.path,
+            source,
+        }),
+    }
+}
+
+/// `/etc` is read-only (SPEC §5): the id goes to `run/machine-id`, bind-mounted over the file as
+/// systemd's transient mode does, for `systemd-machine-id-commit.service` to persist later.
+fn read_only_hand_over(
+    opts: &Options,
+    roots: &Roots,
+    cand: &Candidate,
+    state: &FileState,
+    target: &Resolved,
+    link: &Path,
+) -> Result<Report, Error> {
+    let dir = target.path.parent().unwrap_or(roots.root()).to_path_buf();
+    if *state == FileState::Missing {
+        return Err(Error::MissingOnReadOnly {
+            path: link.to_path_buf(),
+            dir,
+        });
+    }
+    let (id, run) = hand_over(roots, cand)?;
+    if opts.bind_mount {
+        write::bind_mount_read_only(&run, &target.path).map_err(|source| Error::BindMount {
+            source_path: run.clone(),
+            target: target.path.clone(),
+            source,
+        })?;
+        info!(
+            "{} is read-only: initialized machine ID from {}: {id}, in {}, bind-mounted over {}.",
+            dir.display(),
+            cand.origin,
+            run.display(),
+            link.display()
+        );
+    } else {
+        info!(
+            "{} is read-only: initialized machine ID from {}: {id}, in {} only (--no-bind-mount).",
+            dir.display(),
+            cand.origin,
+            run.display()
+        );
+    }
+    Ok(Report {
+        id,
+        action: Action::HandedOver {
+            run,
+            bind_mounted: opts.bind_mount,
+        },
+    })
+}
+
+fn require_directory(path: &Path) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Ok(()),
+        _ => Err(Error::RootNotDirectory {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// A resolution failure names the unresolved path (`path`).
+fn resolved(r: io::Result<Resolved>, path: PathBuf) -> Result<Resolved, Error> {
+    r.map_err(|source| Error::Resolve { path, source })
+}
+
+/// Create a missing directory (0755, as systemd does). Returns whether it is on a read-only
+/// file system and could not be created.
+fn ensure_directory(path: &Path) -> Result<bool, Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => return Ok(false),
+        Ok(m) => {
+            return Err(Error::NotRegular {
+                path: path.to_path_buf(),
+                kind: read::describe(m.file_type()),
+            });
+        }
+        Err(_) => {}
+    }
+    match DirBuilder::new().mode(0o755).create(path) {
+        Ok(()) => {
+            debug!("Created {}.", path.display());
+            Ok(false)
+        }
+        Err(e) if write::is_read_only(&e) => Ok(true),
+        Err(source) => Err(Error::CreateDirectory {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn lock(dir: &Path) -> Result<write::DirLock, Error> {
+    write::lock_dir(dir).map_err(|source| Error::Lock {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Resolve `etc/machine-id` inside the root. A link whose target cannot be reached is dangling.
+fn resolve_target(roots: &Roots, link: &Path) -> Result<Resolved, Error> {
+    match roots.in_root(roots::MACHINE_ID) {
+        Ok(r) => Ok(r),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(dangling(link)),
+        Err(source) => Err(Error::Resolve {
+            path: link.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn dangling(link: &Path) -> Error {
+    Error::DanglingSymlink {
+        link: link.to_path_buf(),
+        target: std::fs::read_link(link).unwrap_or_default(),
+    }
+}
+
+/// The state of the (resolved) target, refusing anything that is not a regular file.
+fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
+    let read_err = |source| Error::Read {
+        path: target.path.clone(),
+        source,
+    };
+    match std::fs::symlink_metadata(&target.path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound && target.via_symlink => Err(dangling(link)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileState::Missing),
+        Err(e) => Err(read_err(e)),
+        Ok(m) if !m.is_file() => Err(Error::NotRegular {
+            path: target.path.clone(),
+            kind: read::describe(m.file_type()),
+        }),
+        Ok(_) => {
+            let file = read::open_regular(&target.path).map_err(read_err)?;
+            let head = read::read_up_to(file, ID_FILE_MAX).map_err(read_err)?;
+            Ok(FileState::classify(&head))
+        }
+    }
+}
+
+fn first_boot_plan(mode: FirstBoot, state: &FileState, roots: &Roots) -> Plan {
+    if !state.is_first_boot() {
+        return Plan::Replace;
+    }
+    match mode {
+        FirstBoot::Preserve => Plan::Preserve,
+        FirstBoot::Commit => Plan::Commit,
+        FirstBoot::Auto => match detect::systemd_version(roots) {
+            Some((v, lib)) if v >= 256 => {
+                debug!(
+                    "systemd {v} ({}) takes the id from run/machine-id on first boot.",
+                    lib.display()
+                );
+                Plan::Preserve
+            }
+            Some((v, lib)) => {
+                debug!(
+                    "systemd {v} ({}) ignores run/machine-id: committing.",
+                    lib.display()
+                );
+                Plan::Commit
+            }
+            None => {
+                debug!("No systemd in {}: committing.", roots.root().display());
+                Plan::Commit
+            }
+        },
+    }
+}
+
+/// Write the id to `run/machine-id` under a lock on `run`. A random id never displaces one that
+/// an earlier stage of this boot already handed over, so repeated runs agree.
+fn hand_over(roots: &Roots, cand: &Candidate) -> Result<(MachineId, PathBuf), Error> {
+    let run_dir = resolved(roots.in_host(roots::RUN), roots.host_join(roots::RUN))?;
+    if ensure_directory(&run_dir.path)? {
+        return Err(Error::Write {
+            path: run_dir.path,
+            source: io::Error::from_raw_os_error(nix::libc::EROFS),
+        });
+    }
+    let _run_lock = lock(&run_dir.path)?;
+    let file = resolved(
+        roots.in_host(roots::RUN_MACHINE_ID),
+        roots.host_join(roots::RUN_MACHINE_ID),
+    )?
+    .path;
+    let existing = read::read_capped(&file, ID_FILE_MAX)
+        .ok()
+        .flatten()
+        .map(|b| FileState::classify(&b));
+    if let Some(FileState::Initialized(old)) = existing {
+        if old == cand.id || cand.source == Source::Random {
+            debug!("{} already holds {old}.", file.display());
+            return Ok((old, file));
+        }
+    }
+    write::write_id(&file, &cand.id).map_err(|source| Error::Write {
+        path: file.clone(),
+        source,
+    })?;
+    Ok((cand.id, file))
+}

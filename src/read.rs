@@ -1,0 +1,113 @@
+//! Bounded, non-blocking reads of files that may be hostile: a FIFO, a device, a directory or a
+//! 64 MiB file where a small id file belongs must never hang the boot or eat its memory.
+
+use std::fs::{File, FileType, Metadata};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Id files: systemd's `id128_read_fd` reads no more than this.
+pub const ID_FILE_MAX: usize = 38;
+/// DMI and hypervisor strings.
+pub const STRING_MAX: usize = 4096;
+/// `proc/cmdline`, `proc/1/environ`, SMBIOS entries.
+pub const BLOB_MAX: usize = 1 << 20;
+
+/// What a file that is not a regular file is, in words for a log line.
+pub fn describe(ft: FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "an unknown file type"
+    }
+}
+
+/// Error for a path that exists but is not a regular file.
+pub fn not_regular(meta: &Metadata) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {}, not a regular file", describe(meta.file_type())),
+    )
+}
+
+/// Read at most `max` bytes of the regular file at `path`.
+///
+/// `Ok(None)` when it does not exist. Anything that is not a regular file is an error before it
+/// is opened, and again after (the open is `O_NONBLOCK`, so a FIFO swapped in between cannot
+/// block us either).
+pub fn read_capped(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let file = open_regular(path)?;
+    read_up_to(file, max).map(Some)
+}
+
+/// Open a file for reading without blocking, without becoming its controlling terminal, and
+/// only if it is a regular file.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+pub fn read_up_to(file: File, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(max.min(4096));
+    file.take(max as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Whether anything (even a dangling link) is at `path`.
+pub fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+/// A log-safe rendering of arbitrary bytes: `"\r\n"`, `"\0"`, `"\xff"` instead of raw bytes.
+pub fn escape(bytes: &[u8]) -> String {
+    format!("\"{}\"", bytes.escape_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_and_missing() {
+        let d = std::env::temp_dir().join(format!("mii-read-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("big"), vec![b'a'; 100]).unwrap();
+        assert_eq!(read_capped(&d.join("big"), 38).unwrap().unwrap().len(), 38);
+        assert!(read_capped(&d.join("nope"), 38).unwrap().is_none());
+        let e = read_capped(&d, 38).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn escape_shows_control_bytes() {
+        assert_eq!(escape(b"ab\r\n\0\xff"), r#""ab\r\n\x00\xff""#);
+    }
+}

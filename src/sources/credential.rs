@@ -1,0 +1,213 @@
+//! The systemd credential `system.machine_id`, in every place systemd's PID 1 looks for it.
+
+use std::path::Path;
+
+use log::{debug, info};
+
+use super::{Lookup, id_or_firmware};
+use crate::detect::Environment;
+use crate::proc;
+use crate::read::{self, BLOB_MAX, ID_FILE_MAX};
+
+const NAME: &str = "system.machine_id";
+const SYSTEM_CREDENTIALS: &str = "run/credentials/@system";
+const FW_CFG: &str =
+    "sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/system.machine_id/raw";
+const DMI_ENTRIES: &str = "sys/firmware/dmi/entries";
+const SMBIOS_PREFIX: &[u8] = b"io.systemd.credential:system.machine_id=";
+const CMDLINE_KEY: &str = "systemd.set_credential";
+
+pub fn lookup(env: &Environment) -> Lookup {
+    // Firmware and the kernel command line belong to the host when we are in a container.
+    let outside_container = |f: fn(&Environment) -> Lookup| {
+        if env.container().is_some() {
+            Lookup::Nothing
+        } else {
+            f(env)
+        }
+    };
+    credentials_directory(env)
+        .or_else(|| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME)))
+        .or_else(|| outside_container(|env| credential_file(env, Path::new(FW_CFG))))
+        .or_else(|| outside_container(smbios))
+        .or_else(|| outside_container(cmdline))
+}
+
+fn credentials_directory(env: &Environment) -> Lookup {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|v| v.as_bytes().to_vec())
+        .or_else(|| env.pid1_env("CREDENTIALS_DIRECTORY"));
+    match dir {
+        Some(d) if !d.is_empty() => {
+            credential_file(env, &Path::new(std::ffi::OsStr::from_bytes(&d)).join(NAME))
+        }
+        _ => Lookup::Nothing,
+    }
+}
+
+/// A credential file holds exactly the value: no trailing newline (systemd's rule).
+fn credential_file(env: &Environment, rel: &Path) -> Lookup {
+    let path = match env.roots().in_host(rel) {
+        Ok(r) => r.path,
+        Err(e) => {
+            debug!(
+                "Cannot resolve {}: {e}.",
+                env.roots().host_join(rel).display()
+            );
+            return Lookup::Nothing;
+        }
+    };
+    match read::read_capped(&path, ID_FILE_MAX) {
+        Ok(Some(v)) => id_or_firmware(&v, &format!("credential {NAME} ({})", path.display())),
+        Ok(None) => Lookup::Nothing,
+        Err(e) => {
+            info!("Ignoring credential {}: {e}.", path.display());
+            Lookup::Nothing
+        }
+    }
+}
+
+/// SMBIOS type 11 ("OEM strings") entries, as `-smbios type=11,value=…` or a VMM sets them.
+fn smbios(env: &Environment) -> Lookup {
+    let dir = match env.roots().in_host(DMI_ENTRIES) {
+        Ok(r) => r.path,
+        Err(_) => return Lookup::Nothing,
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Lookup::Nothing;
+    };
+    let mut instances: Vec<(u32, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let n = name.strip_prefix("11-")?.parse().ok()?;
+            Some((n, name))
+        })
+        .collect();
+    instances.sort();
+    for (_, name) in instances {
+        let rel = Path::new(DMI_ENTRIES).join(&name).join("raw");
+        let Ok(raw) = env.roots().in_host(&rel) else {
+            continue;
+        };
+        let bytes = match read::read_capped(&raw.path, BLOB_MAX) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                info!("Ignoring SMBIOS entry {}: {e}.", raw.path.display());
+                continue;
+            }
+        };
+        for s in smbios_type11_strings(&bytes) {
+            if let Some(v) = s.strip_prefix(SMBIOS_PREFIX) {
+                let found = id_or_firmware(
+                    v,
+                    &format!(
+                        "credential {NAME} (SMBIOS OEM string, {})",
+                        raw.path.display()
+                    ),
+                );
+                if found != Lookup::Nothing {
+                    return found;
+                }
+            }
+        }
+    }
+    Lookup::Nothing
+}
+
+/// The strings of one raw SMBIOS type 11 structure: a formatted header (type 11, its length,
+/// handle, count) followed by NUL-terminated strings and a final empty one. Malformed input
+/// yields what could be read, never a panic.
+pub fn smbios_type11_strings(raw: &[u8]) -> Vec<&[u8]> {
+    if raw.len() < 5 || raw[0] != 11 {
+        return Vec::new();
+    }
+    let header = raw[1] as usize;
+    if header < 5 || header > raw.len() {
+        return Vec::new();
+    }
+    raw[header..]
+        .split(|&b| b == 0)
+        .take_while(|s| !s.is_empty())
+        .collect()
+}
+
+fn cmdline(env: &Environment) -> Lookup {
+    let Some(words) = env.cmdline() else {
+        return Lookup::Nothing;
+    };
+    let prefix = format!("{NAME}:");
+    proc::cmdline_values(words, CMDLINE_KEY)
+        .filter_map(|v| v.strip_prefix(prefix.as_bytes()))
+        .map(|v| {
+            id_or_firmware(
+                v,
+                &format!("credential {NAME} (systemd.set_credential= on the kernel command line)"),
+            )
+        })
+        .find(|l| *l != Lookup::Nothing)
+        .unwrap_or(Lookup::Nothing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A type 11 structure as firmware lays it out.
+    fn entry(strings: &[&[u8]]) -> Vec<u8> {
+        let mut v = vec![11u8, 5, 0x00, 0x11, strings.len() as u8];
+        for s in strings {
+            v.extend_from_slice(s);
+            v.push(0);
+        }
+        v.push(0);
+        if strings.is_empty() {
+            v.push(0);
+        }
+        v
+    }
+
+    #[test]
+    fn parses_strings() {
+        let raw = entry(&[b"foo", b"io.systemd.credential:system.machine_id=abc"]);
+        assert_eq!(
+            smbios_type11_strings(&raw),
+            vec![
+                &b"foo"[..],
+                &b"io.systemd.credential:system.machine_id=abc"[..]
+            ]
+        );
+        assert!(smbios_type11_strings(&entry(&[])).is_empty());
+    }
+
+    #[test]
+    fn rejects_other_types_and_bad_headers() {
+        let mut raw = entry(&[b"foo"]);
+        raw[0] = 1;
+        assert!(smbios_type11_strings(&raw).is_empty());
+        assert!(smbios_type11_strings(&[11, 200, 0, 0, 1, b'a', 0]).is_empty());
+        assert!(smbios_type11_strings(&[11, 4, 0, 0]).is_empty());
+        // A longer formatted area (newer SMBIOS) still finds the strings after it.
+        assert_eq!(
+            smbios_type11_strings(&[11, 6, 0, 0, 1, 9, b'x', 0, 0]),
+            vec![&b"x"[..]]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = smbios_type11_strings(&bytes);
+        }
+
+        #[test]
+        fn strings_round_trip(strings in proptest::collection::vec("[ -~]{1,40}", 1..6)) {
+            let refs: Vec<&[u8]> = strings.iter().map(|s| s.as_bytes()).collect();
+            let raw = entry(&refs);
+            prop_assert_eq!(smbios_type11_strings(&raw), refs);
+        }
+    }
+}

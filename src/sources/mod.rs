@@ -1,0 +1,211 @@
+//! Where an id can come from, one module per source, tried in the order the user asked for.
+
+pub mod cmdline;
+pub mod container;
+pub mod credential;
+pub mod dbus;
+pub mod random;
+pub mod run;
+pub mod vm;
+
+use std::fmt;
+use std::path::Path;
+
+use log::{debug, info};
+
+use crate::detect::Environment;
+use crate::machine_id::{FileState, MachineId};
+use crate::read::{self, ID_FILE_MAX};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    Cmdline,
+    Credential,
+    Container,
+    Vm,
+    Firmware,
+    Dbus,
+    Run,
+    Random,
+}
+
+impl Source {
+    pub const ALL: [Source; 8] = [
+        Source::Cmdline,
+        Source::Credential,
+        Source::Container,
+        Source::Vm,
+        Source::Firmware,
+        Source::Dbus,
+        Source::Run,
+        Source::Random,
+    ];
+
+    /// `firmware` is not here: bare-metal UUIDs are too often placeholders or duplicates.
+    pub const DEFAULT_ORDER: [Source; 7] = [
+        Source::Cmdline,
+        Source::Credential,
+        Source::Container,
+        Source::Vm,
+        Source::Dbus,
+        Source::Run,
+        Source::Random,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Cmdline => "cmdline",
+            Source::Credential => "credential",
+            Source::Container => "container",
+            Source::Vm => "vm",
+            Source::Firmware => "firmware",
+            Source::Dbus => "dbus",
+            Source::Run => "run",
+            Source::Random => "random",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Sources that describe the outer machine when we run in a chroot of it.
+    fn refused_in_chroot(self) -> bool {
+        matches!(
+            self,
+            Source::Cmdline
+                | Source::Credential
+                | Source::Container
+                | Source::Vm
+                | Source::Firmware
+        )
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The id chosen, and where it came from in words for the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub id: MachineId,
+    pub source: Source,
+    pub origin: String,
+}
+
+/// What one source has to say.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Id(MachineId, String),
+    /// `systemd.machine_id=firmware`: let `vm` act as `firmware`.
+    Firmware,
+    Nothing,
+}
+
+impl Lookup {
+    /// The first place that has something wins.
+    fn or_else(self, next: impl FnOnce() -> Lookup) -> Lookup {
+        match self {
+            Lookup::Nothing => next(),
+            found => found,
+        }
+    }
+}
+
+/// Try `order` and return the first usable id.
+pub fn select(order: &[Source], env: &Environment) -> Option<Candidate> {
+    let mut firmware_requested = false;
+    for &source in order {
+        if source.refused_in_chroot() && env.in_chroot() {
+            info!(
+                "Not using source '{source}': running in a chroot, it describes the outer machine."
+            );
+            continue;
+        }
+        let lookup = match source {
+            Source::Cmdline => cmdline::lookup(env),
+            Source::Credential => credential::lookup(env),
+            Source::Container => container::lookup(env),
+            Source::Vm => vm::lookup(env, firmware_requested),
+            Source::Firmware => vm::lookup(env, true),
+            Source::Dbus => dbus::lookup(env),
+            Source::Run => run::lookup(env),
+            Source::Random => random::lookup(),
+        };
+        match lookup {
+            Lookup::Id(id, origin) => {
+                debug!("Source '{source}' yields {id} ({origin}).");
+                return Some(Candidate { id, source, origin });
+            }
+            Lookup::Firmware => {
+                if !firmware_requested {
+                    info!("Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'.");
+                }
+                firmware_requested = true;
+            }
+            Lookup::Nothing => debug!("Source '{source}' yields nothing."),
+        }
+    }
+    None
+}
+
+/// A value that must be exactly an id (either form, nothing around it) or the word `firmware`,
+/// as systemd reads `systemd.machine_id=` and the `system.machine_id` credential.
+fn id_or_firmware(value: &[u8], origin: &str) -> Lookup {
+    if value == b"firmware" {
+        return Lookup::Firmware;
+    }
+    match MachineId::parse(value) {
+        Some(id) if id.is_null() => {
+            info!("Ignoring {origin}: the id is all zero.");
+            Lookup::Nothing
+        }
+        Some(id) => Lookup::Id(id, origin.to_string()),
+        None => {
+            info!(
+                "Ignoring {origin}: {} is not a machine ID.",
+                read::escape(value)
+            );
+            Lookup::Nothing
+        }
+    }
+}
+
+/// An id file in `/etc/machine-id` format (32 hex digits, optional newline), as dbus and an
+/// earlier stage write it. `Nothing` when absent; every other refusal is logged.
+fn id_file(path: &Path, origin: &str) -> Lookup {
+    let bytes = match read::read_capped(path, ID_FILE_MAX) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            debug!("{} does not exist.", path.display());
+            return Lookup::Nothing;
+        }
+        Err(e) => {
+            info!("Ignoring {origin} {}: {e}.", path.display());
+            return Lookup::Nothing;
+        }
+    };
+    match FileState::classify(&bytes) {
+        FileState::Initialized(id) => Lookup::Id(id, origin.to_string()),
+        FileState::Zero => {
+            info!("Ignoring {origin} {}: the id is all zero.", path.display());
+            Lookup::Nothing
+        }
+        _ => {
+            info!(
+                "Ignoring {origin} {}: {} is not a machine ID.",
+                path.display(),
+                read::escape(&bytes)
+            );
+            Lookup::Nothing
+        }
+    }
+}
+
+/// Drop exactly one trailing `\n` (or NUL for device-tree strings), never more.
+fn strip_one(bytes: &[u8], end: u8) -> &[u8] {
+    bytes.strip_suffix(&[end]).unwrap_or(bytes)
+}

@@ -1,0 +1,72 @@
+//! The UUID the hypervisor (`vm`) or the firmware (`firmware`) gives this machine.
+
+use log::{debug, info};
+
+use super::{Lookup, strip_one};
+use crate::detect::Environment;
+use crate::machine_id::MachineId;
+use crate::read::{self, ID_FILE_MAX};
+
+/// Only the first of these that exists is read: a broken one is not a reason to trust another.
+const UUID_FILES: &[(&str, &str, u8)] = &[
+    (
+        "sys/class/dmi/id/product_uuid",
+        "SMBIOS product UUID",
+        b'\n',
+    ),
+    ("proc/device-tree/vm,uuid", "device-tree vm,uuid", 0),
+    ("sys/hypervisor/uuid", "Xen hypervisor UUID", b'\n'),
+];
+
+pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
+    if let Some(c) = env.container() {
+        debug!("Not reading the firmware UUID: in a container ({c}) it is the host's.");
+        return Lookup::Nothing;
+    }
+    let platform = match env.hypervisor() {
+        Some(h) => h.to_string(),
+        None if firmware => "bare metal".to_string(),
+        None => {
+            debug!(
+                "No hypervisor: not using the firmware UUID (use --sources firmware for bare metal)."
+            );
+            return Lookup::Nothing;
+        }
+    };
+    for (rel, what, terminator) in UUID_FILES {
+        let path = match env.roots().in_host(rel) {
+            Ok(r) => r.path,
+            Err(e) => {
+                debug!("Cannot resolve {rel}: {e}.");
+                continue;
+            }
+        };
+        if !read::exists(&path) {
+            continue;
+        }
+        let origin = format!("{what} ({platform})");
+        let bytes = match read::read_capped(&path, ID_FILE_MAX) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Lookup::Nothing,
+            Err(e) => {
+                info!("Ignoring {origin} {}: {e}.", path.display());
+                return Lookup::Nothing;
+            }
+        };
+        let Some(id) = MachineId::parse_dashed(strip_one(&bytes, *terminator)) else {
+            info!(
+                "Ignoring {origin} {}: {} is not a UUID.",
+                path.display(),
+                read::escape(&bytes)
+            );
+            return Lookup::Nothing;
+        };
+        if let Some(why) = id.firmware_rejection() {
+            info!("Ignoring {origin} {}: {why}.", id.dashed());
+            return Lookup::Nothing;
+        }
+        return Lookup::Id(id, origin);
+    }
+    debug!("No firmware UUID file exists.");
+    Lookup::Nothing
+}
