@@ -23,6 +23,9 @@ pub enum Error {
     )]
     DanglingSymlink { link: PathBuf, target: PathBuf },
 
+    #[error("Refusing to use {path}: it is {kind}, not a directory.")]
+    NotDirectory { path: PathBuf, kind: &'static str },
+
     #[error("Failed to read {path}: {source}.")]
     Read { path: PathBuf, source: io::Error },
 

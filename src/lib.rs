@@ -60,6 +60,18 @@ enum Plan {
     Commit,
 }
 
+impl Plan {
+    /// What the success line adds: writing a first-boot state is not silent.
+    fn note(self) -> &'static str {
+        match self {
+            Plan::Commit => {
+                " (first boot: committed now, so systemd will not treat this boot as its first)"
+            }
+            _ => "",
+        }
+    }
+}
+
 pub fn run(opts: &Options) -> Result<Report, Error> {
     let roots = Roots::new(&opts.root, &opts.host_root);
     require_directory(roots.root())?;
@@ -131,27 +143,25 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             action: Action::Preserved(run),
         });
     }
-    if plan == Plan::Commit {
-        info!(
-            "{} is {state} (first boot): writing it now, so systemd will not treat this boot as its first.",
-            link.display()
-        );
-    }
-
     let written = match etc_read_only {
         true => Err(io::Error::from_raw_os_error(nix::libc::EROFS)),
         false => write::write_id(&target.path, &cand.id),
     };
     match written {
         Ok(()) => {
-            info!("Initialized machine ID from {}: {}.", cand.origin, cand.id);
+            info!(
+                "Initialized machine ID from {}: {}{}.",
+                cand.origin,
+                cand.id,
+                plan.note()
+            );
             Ok(Report {
                 id: cand.id,
                 action: Action::Written(target.path),
             })
         }
         Err(e) if write::is_read_only(&e) => {
-            read_only_hand_over(opts, &roots, &cand, &state, &target, &link)
+            read_only_hand_over(opts, &roots, &cand, &state, &target, &link, plan)
         }
         Err(source) => Err(Error::Write {
             path: target.path,
@@ -169,6 +179,7 @@ fn read_only_hand_over(
     state: &FileState,
     target: &Resolved,
     link: &Path,
+    plan: Plan,
 ) -> Result<Report, Error> {
     let dir = target.path.parent().unwrap_or(roots.root()).to_path_buf();
     if *state == FileState::Missing {
@@ -185,18 +196,20 @@ fn read_only_hand_over(
             source,
         })?;
         info!(
-            "{} is read-only: initialized machine ID from {}: {id}, in {}, bind-mounted over {}.",
+            "{} is read-only: initialized machine ID from {}: {id}, in {}, bind-mounted over {}{}.",
             dir.display(),
             cand.origin,
             run.display(),
-            link.display()
+            link.display(),
+            plan.note()
         );
     } else {
         info!(
-            "{} is read-only: initialized machine ID from {}: {id}, in {} only (--no-bind-mount).",
+            "{} is read-only: initialized machine ID from {}: {id}, in {} only (--no-bind-mount){}.",
             dir.display(),
             cand.origin,
-            run.display()
+            run.display(),
+            plan.note()
         );
     }
     Ok(Report {
@@ -228,7 +241,7 @@ fn ensure_directory(path: &Path) -> Result<bool, Error> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => return Ok(false),
         Ok(m) => {
-            return Err(Error::NotRegular {
+            return Err(Error::NotDirectory {
                 path: path.to_path_buf(),
                 kind: read::describe(m.file_type()),
             });
@@ -255,16 +268,9 @@ fn lock(dir: &Path) -> Result<write::DirLock, Error> {
     })
 }
 
-/// Resolve `etc/machine-id` inside the root. A link whose target cannot be reached is dangling.
+/// Resolve `etc/machine-id` inside the root (a loop or a file used as a directory fails here).
 fn resolve_target(roots: &Roots, link: &Path) -> Result<Resolved, Error> {
-    match roots.in_root(roots::MACHINE_ID) {
-        Ok(r) => Ok(r),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(dangling(link)),
-        Err(source) => Err(Error::Resolve {
-            path: link.to_path_buf(),
-            source,
-        }),
-    }
+    resolved(roots.in_root(roots::MACHINE_ID), link.to_path_buf())
 }
 
 fn dangling(link: &Path) -> Error {

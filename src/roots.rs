@@ -120,7 +120,7 @@ fn join_inside(base: &Path, rel: &Path) -> PathBuf {
 
 /// Resolve `rel` below `base` one component at a time, as `openat2(RESOLVE_IN_ROOT)` would:
 /// an absolute link target starts again at `base`, and `..` never climbs above it. A missing
-/// final component is not an error (it is what gets created); a missing directory on the way is.
+/// component is not an error: the result is then a path that does not exist.
 pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Resolved> {
     let mut pending: Vec<OsString> = components(rel);
     pending.reverse();
@@ -140,8 +140,18 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
             .join(&name);
         let meta = match std::fs::symlink_metadata(&here) {
             Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && is_last => {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Nothing below a missing entry exists either: finish lexically. The caller
+                // sees a path that does not exist (and, through `via_symlink`, whether a link
+                // pointed there).
                 done.push(name);
+                while let Some(rest) = pending.pop() {
+                    if rest == ".." {
+                        done.pop();
+                    } else {
+                        done.push(rest);
+                    }
+                }
                 break;
             }
             Err(e) => return Err(e),
@@ -221,6 +231,19 @@ mod tests {
         symlink("machine-id", d.join("etc/machine-id")).unwrap();
         let e = resolve_in(&d, Path::new("etc/machine-id"), true).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(nix::libc::ELOOP));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn missing_directory_is_not_an_error() {
+        let d = tmp("missing");
+        symlink("/nowhere/x/../id", d.join("etc/machine-id")).unwrap();
+        let r = resolve_in(&d, Path::new("etc/machine-id"), true).unwrap();
+        assert_eq!(r.path, d.join("nowhere/id"));
+        assert!(r.via_symlink);
+        let r = resolve_in(&d, Path::new("run/host/container-uuid"), true).unwrap();
+        assert_eq!(r.path, d.join("run/host/container-uuid"));
+        assert!(!r.via_symlink);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

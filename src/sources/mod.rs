@@ -141,9 +141,7 @@ pub fn select(order: &[Source], env: &Environment) -> Option<Candidate> {
                 return Some(Candidate { id, source, origin });
             }
             Lookup::Firmware => {
-                if !firmware_requested {
-                    info!("Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'.");
-                }
+                debug!("Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'.");
                 firmware_requested = true;
             }
             Lookup::Nothing => debug!("Source '{source}' yields nothing."),

@@ -1,0 +1,550 @@
+//! Runs the real binary on a temporary copy of every `fixtures/<case>/` tree and checks exit
+//! status, stdout, log and the whole resulting tree against `fixtures/<case>/expect`. The format
+//! of a case is described in `fixtures/README.md`.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_machine-id-init");
+/// Not a timing assertion: a run that takes this long is hung, and is killed.
+const HANG: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Dir(u32),
+    File(Vec<u8>, u32),
+    Link(PathBuf),
+    Fifo,
+    Socket,
+    Other,
+}
+
+fn snapshot(base: &Path) -> BTreeMap<String, Entry> {
+    let mut out = BTreeMap::new();
+    walk(base, base, &mut out);
+    out
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+        let m = fs::symlink_metadata(&p).unwrap();
+        let mode = m.permissions().mode() & 0o7777;
+        let ft = m.file_type();
+        let entry = if ft.is_symlink() {
+            Entry::Link(fs::read_link(&p).unwrap())
+        } else if ft.is_dir() {
+            walk(base, &p, out);
+            Entry::Dir(mode)
+        } else if ft.is_file() {
+            // Unreadable files are compared by mode and size only.
+            let bytes = fs::read(&p).unwrap_or_else(|_| format!("<{} bytes>", m.size()).into());
+            Entry::File(bytes, mode)
+        } else if ft.is_fifo() {
+            Entry::Fifo
+        } else if ft.is_socket() {
+            Entry::Socket
+        } else {
+            Entry::Other
+        };
+        out.insert(rel, entry);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    let Ok(entries) = fs::read_dir(from) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let src = e.path();
+        let dst = to.join(e.file_name());
+        let ft = fs::symlink_metadata(&src).unwrap().file_type();
+        if ft.is_symlink() {
+            symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else if e.file_name() != ".keep" {
+            fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// `\n`, `\r`, `\t`, `\0`, `\\` and `\xNN` escapes, so odd bytes stay readable in the case files.
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            i += 1;
+            match b[i] {
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'0' => out.push(0),
+                b'x' => {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                    i += 2;
+                }
+                c => out.push(c),
+            }
+        } else {
+            out.push(b[i]);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn lines(path: &Path) -> Vec<(String, String)> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once(' ') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (l.to_string(), String::new()),
+        })
+        .collect()
+}
+
+fn split_path(v: &str) -> (&str, &str) {
+    v.split_once(' ').unwrap_or((v, ""))
+}
+
+fn is_root() -> bool {
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+fn works(cmd: &[&str]) -> bool {
+    Command::new(cmd[0])
+        .args(&cmd[1..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    log: String,
+    seen: BTreeMap<String, Vec<u8>>,
+}
+
+/// Run one case; `Err` is a failure message, `Ok(Some)` a skip reason.
+fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
+    let root = work.join("root");
+    let host = work.join("host");
+    copy_tree(&case.join("root"), &root);
+    copy_tree(&case.join("host"), &host);
+
+    let mut read_only = Vec::new();
+    let mut pid1 = false;
+    let mut drop_dac = false;
+    for (k, v) in lines(&case.join("setup")) {
+        let (p, rest) = split_path(&v);
+        let path = work.join(p);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        match k.as_str() {
+            "write" => fs::write(&path, unescape(rest)).unwrap(),
+            "append" => {
+                use std::io::Write;
+                let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+                f.write_all(&unescape(rest)).unwrap();
+            }
+            "huge" => fs::write(&path, vec![b'7'; rest.parse().unwrap()]).unwrap(),
+            "mkdir" => fs::create_dir_all(&path).unwrap(),
+            "symlink" => symlink(rest, &path).unwrap(),
+            "mkfifo" => {
+                nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap()
+            }
+            "socket" => drop(std::os::unix::net::UnixListener::bind(&path).unwrap()),
+            "chardev" => {
+                if !is_root() {
+                    return Ok(Some("mknod needs root".into()));
+                }
+                nix::sys::stat::mknod(
+                    &path,
+                    nix::sys::stat::SFlag::S_IFCHR,
+                    nix::sys::stat::Mode::from_bits_truncate(0o644),
+                    nix::sys::stat::makedev(1, 3),
+                )
+                .unwrap();
+            }
+            "chmod" => {
+                let mode = u32::from_str_radix(rest, 8).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+                drop_dac = true;
+            }
+            "readonly" => read_only.push(path),
+            "pid1" => pid1 = true,
+            other => panic!("{}: unknown setup directive {other}", case.display()),
+        }
+    }
+
+    let before = snapshot(work);
+    let outcome = execute(case, work, &root, &host, &read_only, pid1, drop_dac)?;
+    let Some(outcome) = outcome else {
+        return Ok(Some("needs unshare (user and mount namespaces)".into()));
+    };
+    let after = snapshot(work);
+    check(case, &before, &after, &outcome).map(|()| None)
+}
+
+fn execute(
+    case: &Path,
+    work: &Path,
+    root: &Path,
+    host: &Path,
+    read_only: &[PathBuf],
+    pid1: bool,
+    drop_dac: bool,
+) -> Result<Option<Outcome>, String> {
+    let mut args: Vec<OsString> = Vec::new();
+    let arg_lines = fs::read_to_string(case.join("args")).unwrap_or_default();
+    let mut arg_lines: Vec<&str> = arg_lines.lines().filter(|l| !l.is_empty()).collect();
+    if arg_lines.first() == Some(&"!raw") {
+        arg_lines.remove(0);
+    } else {
+        args.extend([
+            "--root".into(),
+            root.into(),
+            "--host-root".into(),
+            host.into(),
+        ]);
+    }
+    for a in arg_lines {
+        args.push(
+            a.replace("{root}", root.to_str().unwrap())
+                .replace("{host}", host.to_str().unwrap())
+                .into(),
+        );
+    }
+    let expect = lines(&case.join("expect"));
+    let seen: Vec<String> = expect
+        .iter()
+        .filter(|(k, _)| k == "seen")
+        .map(|(_, v)| split_path(v).0.to_string())
+        .collect();
+
+    let mut argv: Vec<OsString> = Vec::new();
+    if drop_dac && is_root() {
+        // Root reads anything; without these capabilities a mode-000 file is unreadable.
+        argv.extend(
+            [
+                "setpriv",
+                "--bounding-set",
+                "-dac_override,-dac_read_search",
+            ]
+            .map(Into::into),
+        );
+    }
+    if !read_only.is_empty() {
+        if !works(&["unshare", "-rm", "true"]) {
+            return Ok(None);
+        }
+        // Make the paths read-only in a private mount namespace, run, and record what the
+        // namespace sees before it (and any bind mount made in it) goes away.
+        let mut script = String::from("set -e\n");
+        for p in read_only {
+            script += &format!(
+                "mount --bind '{0}' '{0}'\nmount -o remount,bind,ro '{0}'\n",
+                p.display()
+            );
+        }
+        script += "set +e\n\"$@\"\nrc=$?\n";
+        for (i, s) in seen.iter().enumerate() {
+            script += &format!(
+                "cat '{}' > '{}/..seen-{i}' 2>/dev/null\n",
+                work.join(s).display(),
+                work.parent().unwrap().display()
+            );
+        }
+        script += "exit $rc\n";
+        argv.extend(["unshare", "-rm", "sh", "-c", &script, "sh"].map(Into::into));
+    } else if pid1 {
+        if !works(&["unshare", "-rpf", "true"]) {
+            return Ok(None);
+        }
+        argv.extend(["unshare", "-rpf"].map(Into::into));
+    }
+    argv.push(BIN.into());
+    argv.extend(args);
+
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // `env`: one NAME=VALUE a line, taken as it is (values may hold spaces).
+    let env_text = fs::read_to_string(case.join("env")).unwrap_or_default();
+    for line in env_text.lines().filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once('=').unwrap_or((line, ""));
+        cmd.env(name, value.replace("{host}", host.to_str().unwrap()));
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
+    loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if start.elapsed() > HANG {
+            let _ = child.kill();
+            return Err(format!("hung for more than {HANG:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let mut log = String::from_utf8_lossy(&out.stderr).into_owned();
+    if let Ok(k) = fs::read(host.join("dev/kmsg")) {
+        log += &String::from_utf8_lossy(&k);
+    }
+    let mut seen_bytes = BTreeMap::new();
+    for (i, s) in seen.iter().enumerate() {
+        let f = work.parent().unwrap().join(format!("..seen-{i}"));
+        seen_bytes.insert(s.clone(), fs::read(&f).unwrap_or_default());
+        let _ = fs::remove_file(f);
+    }
+    Ok(Some(Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        log,
+        seen: seen_bytes,
+    }))
+}
+
+fn is_random_id(bytes: &[u8]) -> bool {
+    bytes.len() == 33
+        && bytes[32] == b'\n'
+        && bytes[..32]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        && bytes[12] == b'4'
+        && matches!(bytes[16], b'8' | b'9' | b'a' | b'b')
+}
+
+fn expected_file(value: &str) -> Vec<u8> {
+    let mut v = value.as_bytes().to_vec();
+    v.push(b'\n');
+    v
+}
+
+fn check(
+    case: &Path,
+    before: &BTreeMap<String, Entry>,
+    after: &BTreeMap<String, Entry>,
+    o: &Outcome,
+) -> Result<(), String> {
+    let mut errors = Vec::new();
+    let mut changed: Vec<String> = vec!["host/dev/kmsg".into()];
+    let mut stdout_checked = false;
+    let mut log_checked = false;
+    let file_of = |p: &str| match after.get(p) {
+        Some(Entry::File(b, _)) => Some(b.clone()),
+        _ => None,
+    };
+    for (k, v) in lines(&case.join("expect")) {
+        let (p, rest) = split_path(&v);
+        match k.as_str() {
+            "exit" => {
+                if o.code != Some(v.parse().unwrap()) {
+                    errors.push(format!("exit {:?}, expected {v}", o.code));
+                }
+            }
+            "stdout" => {
+                stdout_checked = true;
+                let want = match v.strip_prefix('=') {
+                    Some(path) => file_of(path)
+                        .map(|b| String::from_utf8_lossy(&b[..32.min(b.len())]).into_owned())
+                        .unwrap_or_default(),
+                    None => v.clone(),
+                };
+                if o.stdout != format!("{want}\n") {
+                    errors.push(format!("stdout {:?}, expected {want:?}", o.stdout));
+                }
+            }
+            "stdout-contains" => {
+                stdout_checked = true;
+                if !o.stdout.contains(&v) {
+                    errors.push(format!("stdout {:?} lacks {v:?}", o.stdout));
+                }
+            }
+            "log" => {
+                log_checked = true;
+                if !o.log.contains(&v) {
+                    errors.push(format!("log lacks {v:?}"));
+                }
+            }
+            "nolog" => {
+                if o.log.contains(&v) {
+                    errors.push(format!("log has {v:?}"));
+                }
+            }
+            "log-empty" => {
+                log_checked = true;
+                if !o.log.is_empty() {
+                    errors.push("log is not empty".into());
+                }
+            }
+            "file" => {
+                changed.push(p.into());
+                let got = file_of(p);
+                let ok = match rest {
+                    "random" => got.as_deref().is_some_and(is_random_id),
+                    r if r.starts_with('=') => got.is_some() && got == file_of(&r[1..]),
+                    r => got.as_deref() == Some(&expected_file(r)[..]),
+                };
+                if !ok {
+                    errors.push(format!(
+                        "{p} is {:?}, expected {rest}",
+                        got.map(|b| String::from_utf8_lossy(&b).into_owned())
+                    ));
+                }
+            }
+            "mode" => {
+                let m = u32::from_str_radix(rest, 8).unwrap();
+                match after.get(p) {
+                    Some(Entry::File(_, mode) | Entry::Dir(mode)) if *mode == m => {}
+                    other => errors.push(format!("{p}: {other:?}, expected mode {rest}")),
+                }
+            }
+            "absent" => {
+                changed.push(p.into());
+                if after.contains_key(p) {
+                    errors.push(format!("{p} exists"));
+                }
+            }
+            "seen" => {
+                let got = o.seen.get(p).cloned().unwrap_or_default();
+                let want = match rest {
+                    "empty" => Vec::new(),
+                    r => expected_file(r),
+                };
+                if got != want {
+                    errors.push(format!(
+                        "inside the namespace {p} is {:?}, expected {rest}",
+                        String::from_utf8_lossy(&got)
+                    ));
+                }
+            }
+            other => panic!("{}: unknown expect directive {other}", case.display()),
+        }
+    }
+    if !stdout_checked && !o.stdout.is_empty() {
+        errors.push(format!("stdout is {:?}, expected nothing", o.stdout));
+    }
+    if !log_checked && o.code == Some(0) {
+        // Default quietness: one line at most for a write.
+        let n = o.log.lines().filter(|l| !l.is_empty()).count();
+        if n > 1 {
+            errors.push(format!("{n} log lines, expected at most one"));
+        }
+    }
+    // A named file may have needed its directories created.
+    let parents: Vec<String> = changed
+        .iter()
+        .flat_map(|c| {
+            Path::new(c)
+                .ancestors()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+        })
+        .collect();
+    changed.extend(
+        parents
+            .into_iter()
+            .filter(|p| before.get(p).is_none() && matches!(after.get(p), Some(Entry::Dir(_)))),
+    );
+    // Everything not named above is exactly as before: no temp file, nothing outside the target.
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        if changed.iter().any(|c| c == key) {
+            continue;
+        }
+        if before.get(key) != after.get(key) {
+            errors.push(format!(
+                "{key} changed: {:?} -> {:?}",
+                before.get(key).map(short),
+                after.get(key).map(short)
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        errors.push(format!("log:\n{}", o.log));
+        Err(errors.join("\n  "))
+    }
+}
+
+fn short(e: &Entry) -> String {
+    match e {
+        Entry::File(b, m) if b.len() > 64 => format!("File({} bytes, {m:o})", b.len()),
+        Entry::File(b, m) => format!("File({:?}, {m:o})", String::from_utf8_lossy(b)),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let scratch = std::env::temp_dir().join(format!("mii-fixtures-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let only = std::env::var("FIXTURE").ok();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("expect").is_file())
+        .filter(|p| only.as_deref().is_none_or(|o| p.ends_with(o)))
+        .collect();
+    cases.sort();
+    assert!(
+        only.is_some() || cases.len() >= 70,
+        "only {} fixtures",
+        cases.len()
+    );
+    let (mut passed, mut failed, mut skipped) = (0, Vec::new(), 0);
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let work = scratch.join(&name);
+        match run_case(case, &work) {
+            Ok(None) => passed += 1,
+            Ok(Some(why)) => {
+                eprintln!("SKIP {name}: {why}");
+                skipped += 1;
+            }
+            Err(e) => failed.push(format!("{name}:\n  {e}")),
+        }
+    }
+    // Mode-000 leftovers cannot stop the clean-up of the scratch directory.
+    let _ = Command::new("chmod")
+        .args(["-R", "u+rwx"])
+        .arg(&scratch)
+        .status();
+    let _ = fs::remove_dir_all(&scratch);
+    eprintln!(
+        "fixtures: {passed} passed, {} failed, {skipped} skipped",
+        failed.len()
+    );
+    assert!(failed.is_empty(), "\n{}", failed.join("\n"));
+}
