@@ -117,13 +117,15 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
 
     if opts.dry_run {
         let what = match plan {
-            Plan::Preserve => "hand it over in run/machine-id for systemd's first boot",
-            _ => "write it",
+            Plan::Preserve => format!(
+                "hand over {} in {}, leaving {} {state} for systemd's first boot",
+                cand.id,
+                roots.host_join(roots::RUN_MACHINE_ID).display(),
+                link.display()
+            ),
+            _ => format!("write {} to {}", cand.id, target.path.display()),
         };
-        info!(
-            "Dry run: would {what}: machine ID from {}: {}.",
-            cand.origin, cand.id
-        );
+        info!("Dry run: would {what} (from {}).", cand.origin);
         return Ok(Report {
             id: cand.id,
             action: Action::DryRun,
@@ -254,6 +256,8 @@ fn ensure_directory(path: &Path) -> Result<bool, Error> {
             Ok(false)
         }
         Err(e) if write::is_read_only(&e) => Ok(true),
+        // A concurrent run created it first.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(false),
         Err(source) => Err(Error::CreateDirectory {
             path: path.to_path_buf(),
             source,
