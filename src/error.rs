@@ -19,7 +19,7 @@ pub enum Error {
 
     #[error(
         "Refusing to create {target} through the dangling symlink {link}: create the link's \
-         target or remove the link."
+         target (or its directory) or remove the link."
     )]
     DanglingSymlink { link: PathBuf, target: PathBuf },
 

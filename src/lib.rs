@@ -277,13 +277,6 @@ fn resolve_target(roots: &Roots, link: &Path) -> Result<Resolved, Error> {
     resolved(roots.in_root(roots::MACHINE_ID), link.to_path_buf())
 }
 
-fn dangling(link: &Path) -> Error {
-    Error::DanglingSymlink {
-        link: link.to_path_buf(),
-        target: std::fs::read_link(link).unwrap_or_default(),
-    }
-}
-
 /// The state of the (resolved) target, refusing anything that is not a regular file.
 fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
     let read_err = |source| Error::Read {
@@ -291,7 +284,12 @@ fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
         source,
     };
     match std::fs::symlink_metadata(&target.path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound && target.via_symlink => Err(dangling(link)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && target.final_symlink => {
+            Err(Error::DanglingSymlink {
+                link: link.to_path_buf(),
+                target: target.path.clone(),
+            })
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileState::Missing),
         Err(e) => Err(read_err(e)),
         Ok(m) if !m.is_file() => Err(Error::NotRegular {

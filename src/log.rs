@@ -20,41 +20,17 @@ pub enum LogTarget {
     Stderr,
 }
 
-/// Whether file descriptor `fd` is open. Asked before anything could reuse a closed slot.
-pub fn fd_is_open(fd: i32) -> bool {
-    // SAFETY: F_GETFD only inspects the descriptor table.
-    unsafe { nix::libc::fcntl(fd, nix::libc::F_GETFD) != -1 }
-}
-
-/// Fill closed stdin/stdout/stderr with `null` (or, failing that, anything harmless), so a file
-/// we open later can never become fd 1 and receive what we print.
-pub fn guard_standard_fds(null: &Path) {
-    for fd in 0..=2 {
-        if fd_is_open(fd) {
-            continue;
+/// Whether anybody can read what we write to stderr. The Rust runtime puts `/dev/null` on a
+/// closed fd 0, 1 or 2 before `main` (so a file we open can never become fd 1 and receive what
+/// we print); a closed stderr therefore shows up as `/dev/null`.
+pub fn stderr_is_read() -> bool {
+    match nix::sys::stat::fstat(std::io::stderr()) {
+        Ok(st) => {
+            let is_char = st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFCHR;
+            let null = nix::sys::stat::makedev(1, 3);
+            !(is_char && st.st_rdev == null)
         }
-        let opened = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(nix::libc::O_NOCTTY)
-            .open(null)
-            .or_else(|_| {
-                OpenOptions::new()
-                    .read(true)
-                    .custom_flags(nix::libc::O_PATH)
-                    .open(null.parent().unwrap_or(null))
-            });
-        if let Ok(f) = opened {
-            use std::os::fd::IntoRawFd;
-            let got = f.into_raw_fd();
-            if got != fd {
-                // SAFETY: both descriptors are ours; dup2 onto a closed slot.
-                unsafe {
-                    nix::libc::dup2(got, fd);
-                    nix::libc::close(got);
-                }
-            }
-        }
+        Err(_) => false,
     }
 }
 
@@ -78,12 +54,12 @@ fn level_for(verbosity: i32) -> LevelFilter {
     }
 }
 
-/// Set up the logger. `stderr_open` must be measured before [`guard_standard_fds`].
-pub fn init(target: LogTarget, verbosity: i32, kmsg: &Path, stderr_open: bool) {
+/// Set up the logger.
+pub fn init(target: LogTarget, verbosity: i32, kmsg: &Path) {
     let want_kmsg = match target {
         LogTarget::Kmsg => true,
         LogTarget::Stderr => false,
-        LogTarget::Auto => std::process::id() == 1 || !stderr_open,
+        LogTarget::Auto => std::process::id() == 1 || !stderr_is_read(),
     };
     let kmsg_file = if want_kmsg {
         OpenOptions::new()

@@ -4,11 +4,7 @@ use std::process::ExitCode;
 use machine_id_init::cli::{self, Command, HELP};
 use machine_id_init::roots::{self, Roots};
 
-const DEV_NULL: &str = "dev/null";
-
 fn main() -> ExitCode {
-    // Measured before anything can take the slot of a closed stderr.
-    let stderr_open = machine_id_init::log::fd_is_open(2);
     let opts = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Run(o)) => o,
         Ok(Command::Help) => return say(HELP),
@@ -24,12 +20,10 @@ fn main() -> ExitCode {
         }
     };
     let roots = Roots::new(&opts.root, &opts.host_root);
-    machine_id_init::log::guard_standard_fds(&roots.host_join(DEV_NULL));
     machine_id_init::log::init(
         opts.log_target,
         opts.verbosity,
         &roots.host_join(roots::KMSG),
-        stderr_open,
     );
 
     match machine_id_init::run(&opts) {

@@ -34,8 +34,8 @@ pub struct Roots {
 pub struct Resolved {
     /// Where the bytes live (the final target when the last component is a link).
     pub path: PathBuf,
-    /// True when a symlink was followed on the way; with a missing `path` it was dangling.
-    pub via_symlink: bool,
+    /// True when the last component was a symlink (followed); with a missing `path` it dangles.
+    pub final_symlink: bool,
 }
 
 impl Roots {
@@ -85,7 +85,7 @@ impl Roots {
             // The kernel resolves exactly like our walk when the tree is `/`, in one call.
             return Ok(Resolved {
                 path: self.host_join(rel),
-                via_symlink: false,
+                final_symlink: false,
             });
         }
         resolve_in(&self.host, rel.as_ref(), true)
@@ -126,7 +126,7 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
     pending.reverse();
     let mut done: Vec<OsString> = Vec::new();
     let mut links = 0usize;
-    let mut via_symlink = false;
+    let mut final_symlink = false;
 
     while let Some(name) = pending.pop() {
         if name == ".." {
@@ -142,7 +142,7 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // Nothing below a missing entry exists either: finish lexically. The caller
-                // sees a path that does not exist (and, through `via_symlink`, whether a link
+                // sees a path that does not exist (and, through `final_symlink`, whether a link
                 // pointed there).
                 done.push(name);
                 while let Some(rest) = pending.pop() {
@@ -161,7 +161,7 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
             if links > MAX_SYMLINKS {
                 return Err(io::Error::from_raw_os_error(nix::libc::ELOOP));
             }
-            via_symlink = true;
+            final_symlink |= is_last;
             let target = std::fs::read_link(&here)?;
             if target.has_root() {
                 done.clear();
@@ -179,7 +179,7 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
 
     Ok(Resolved {
         path: done.iter().fold(base.to_path_buf(), |p, c| p.join(c)),
-        via_symlink,
+        final_symlink,
     })
 }
 
@@ -212,7 +212,7 @@ mod tests {
         std::fs::create_dir(d.join("persist")).unwrap();
         let r = resolve_in(&d, Path::new("etc/machine-id"), true).unwrap();
         assert_eq!(r.path, d.join("persist/id"));
-        assert!(r.via_symlink);
+        assert!(r.final_symlink);
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -240,10 +240,10 @@ mod tests {
         symlink("/nowhere/x/../id", d.join("etc/machine-id")).unwrap();
         let r = resolve_in(&d, Path::new("etc/machine-id"), true).unwrap();
         assert_eq!(r.path, d.join("nowhere/id"));
-        assert!(r.via_symlink);
+        assert!(r.final_symlink);
         let r = resolve_in(&d, Path::new("run/host/container-uuid"), true).unwrap();
         assert_eq!(r.path, d.join("run/host/container-uuid"));
-        assert!(!r.via_symlink);
+        assert!(!r.final_symlink);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

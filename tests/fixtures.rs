@@ -156,6 +156,7 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
     let mut read_only = Vec::new();
     let mut pid1 = false;
     let mut drop_dac = false;
+    let mut close_fds = Vec::new();
     for (k, v) in lines(&case.join("setup")) {
         let (p, rest) = split_path(&v);
         let path = work.join(p);
@@ -195,12 +196,19 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
             }
             "readonly" => read_only.push(path),
             "pid1" => pid1 = true,
+            "close" => close_fds.push(v.parse::<u8>().unwrap()),
             other => panic!("{}: unknown setup directive {other}", case.display()),
         }
     }
 
     let before = snapshot(work);
-    let outcome = execute(case, work, &root, &host, &read_only, pid1, drop_dac)?;
+    let how = How {
+        read_only,
+        pid1,
+        drop_dac,
+        close_fds,
+    };
+    let outcome = execute(case, work, &root, &host, &how)?;
     let Some(outcome) = outcome else {
         return Ok(Some("needs unshare (user and mount namespaces)".into()));
     };
@@ -208,15 +216,27 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
     check(case, &before, &after, &outcome).map(|()| None)
 }
 
+/// How the binary is started, from `setup`.
+struct How {
+    read_only: Vec<PathBuf>,
+    pid1: bool,
+    drop_dac: bool,
+    close_fds: Vec<u8>,
+}
+
 fn execute(
     case: &Path,
     work: &Path,
     root: &Path,
     host: &Path,
-    read_only: &[PathBuf],
-    pid1: bool,
-    drop_dac: bool,
+    how: &How,
 ) -> Result<Option<Outcome>, String> {
+    let How {
+        read_only,
+        pid1,
+        drop_dac,
+        close_fds,
+    } = how;
     let mut args: Vec<OsString> = Vec::new();
     let arg_lines = fs::read_to_string(case.join("args")).unwrap_or_default();
     let mut arg_lines: Vec<&str> = arg_lines.lines().filter(|l| !l.is_empty()).collect();
@@ -245,7 +265,12 @@ fn execute(
         .collect();
 
     let mut argv: Vec<OsString> = Vec::new();
-    if drop_dac && is_root() {
+    if !close_fds.is_empty() {
+        // Start with these descriptors closed, as an initramfs may start a hook.
+        let closes: String = close_fds.iter().map(|fd| format!(" {fd}>&-")).collect();
+        argv.extend(["sh", "-c", &format!("exec \"$@\"{closes}"), "sh"].map(Into::into));
+    }
+    if *drop_dac && is_root() {
         // Root reads anything; without these capabilities a mode-000 file is unreadable.
         argv.extend(
             [
@@ -279,7 +304,7 @@ fn execute(
         }
         script += "exit $rc\n";
         argv.extend(["unshare", "-rm", "sh", "-c", &script, "sh"].map(Into::into));
-    } else if pid1 {
+    } else if *pid1 {
         if !works(&["unshare", "-rpf", "true"]) {
             return Ok(None);
         }
