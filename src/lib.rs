@@ -78,6 +78,16 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     require_directory(roots.host())?;
 
     let etc = resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
+    let etc_existed = etc.path.is_dir();
+    let result = initialize(opts, &roots, &etc);
+    if result.is_err() && !etc_existed {
+        // A failed run leaves the tree as it found it (rmdir only removes it while empty).
+        let _ = std::fs::remove_dir(&etc.path);
+    }
+    result
+}
+
+fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, Error> {
     let etc_read_only = !opts.dry_run && ensure_directory(&etc.path)?;
     let _etc_lock = match opts.dry_run || etc_read_only {
         true => None,
@@ -85,7 +95,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     };
 
     let link = roots.root_join(roots::MACHINE_ID);
-    let target = resolve_target(&roots, &link)?;
+    let target = resolve_target(roots, &link)?;
     let state = read_state(&target, &link)?;
     if let FileState::Initialized(id) = state {
         debug!(
@@ -103,8 +113,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         debug!("{} is {state}.", link.display());
     }
 
-    let plan = first_boot_plan(opts.first_boot, &state, &roots);
-    let env = Environment::new(&roots);
+    let plan = first_boot_plan(opts.first_boot, &state, roots);
+    let env = Environment::new(roots);
     let cand = sources::select(&opts.sources, &env).ok_or_else(|| Error::NoSource {
         tried: opts
             .sources
@@ -133,7 +143,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     }
 
     if plan == Plan::Preserve {
-        let (id, run) = hand_over(&roots, &cand)?;
+        let (id, run) = hand_over(roots, &cand)?;
         info!(
             "Initialized machine ID from {}: {id}, in {}; {} stays {state} for systemd's first boot.",
             cand.origin,
@@ -163,7 +173,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             })
         }
         Err(e) if write::is_read_only(&e) => {
-            read_only_hand_over(opts, &roots, &cand, &state, &target, &link, plan)
+            read_only_hand_over(opts, roots, &cand, &state, &target, &link, plan)
         }
         Err(source) => Err(Error::Write {
             path: target.path,
