@@ -141,17 +141,10 @@ impl<'a> Environment<'a> {
 
 /// Read a small host file; unreadable means absent, with the reason at debug level.
 pub fn read_host(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
-    let resolved = match roots.in_host(rel) {
-        Ok(r) => r,
-        Err(e) => {
-            debug!("Cannot resolve {}: {e}", roots.host_join(rel).display());
-            return None;
-        }
-    };
-    match read::read_capped(&resolved.path, max) {
+    match read::read_host(roots, rel, max) {
         Ok(v) => v,
         Err(e) => {
-            debug!("Ignoring {}: {e}", resolved.path.display());
+            debug!("Ignoring {}: {e}", roots.host_join(rel).display());
             None
         }
     }
@@ -163,16 +156,9 @@ fn read_host_string(roots: &Roots, rel: &str) -> Option<String> {
     Some(s.trim_end_matches(['\n', '\0', ' ', '\t']).to_string())
 }
 
-fn host_exists(roots: &Roots, rel: &str) -> bool {
-    roots
-        .in_host(rel)
-        .map(|r| read::exists(&r.path))
-        .unwrap_or(false)
-}
-
 fn detect_container(env: &Environment) -> Option<String> {
     let roots = env.roots;
-    if host_exists(roots, CONTAINER_MANAGER) {
+    if roots.host_exists(CONTAINER_MANAGER) {
         let name = read_host_string(roots, CONTAINER_MANAGER)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "container-other".into());
@@ -190,7 +176,7 @@ fn detect_container(env: &Environment) -> Option<String> {
         return Some(name);
     }
     for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
-        if host_exists(roots, rel) {
+        if roots.host_exists(rel) {
             debug!("Running in a container ({name}, from {rel}).");
             return Some(name.into());
         }
@@ -252,7 +238,7 @@ fn xen_hypervisor(roots: &Roots) -> Option<String> {
             return Some(if t == "xen" { "Xen".into() } else { t });
         }
     }
-    if host_exists(roots, PROC_XEN) {
+    if roots.host_exists(PROC_XEN) {
         // dom0 runs on Xen but is the host, not a guest.
         let caps = read_host_string(roots, PROC_XEN_CAPABILITIES).unwrap_or_default();
         if !caps.contains("control_d") {

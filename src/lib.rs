@@ -10,6 +10,7 @@ pub mod machine_id;
 pub mod proc;
 pub mod read;
 pub mod roots;
+pub mod rt;
 pub mod sources;
 pub mod write;
 
@@ -78,7 +79,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     require_directory(roots.host())?;
 
     let etc = resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
-    let etc_existed = etc.path.is_dir();
+    let etc_existed = etc.meta.is_some();
     let result = initialize(opts, &roots, &etc);
     if result.is_err() && !etc_existed {
         // A failed run leaves the tree as it found it (rmdir only removes it while empty).
@@ -88,8 +89,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
 }
 
 fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, Error> {
-    let etc_read_only = !opts.dry_run && ensure_directory(&etc.path)?;
-    let _etc_lock = match opts.dry_run || etc_read_only {
+    let etc_read_only = !opts.dry_run && ensure_directory(etc)? == Directory::ReadOnly;
+    let etc_lock = match opts.dry_run || etc_read_only {
         true => None,
         false => Some(lock(&etc.path)?),
     };
@@ -157,7 +158,14 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     }
     let written = match etc_read_only {
         true => Err(io::Error::from_raw_os_error(nix::libc::EROFS)),
-        false => write::write_id(&target.path, &cand.id),
+        false => {
+            // The lock's descriptor is the directory to fsync, when the file lives there.
+            let dir = etc_lock
+                .as_ref()
+                .filter(|_| target.path.parent() == Some(etc.path.as_path()))
+                .map(write::DirLock::directory);
+            write::write_id(&target.path, &cand.id, dir)
+        }
     };
     match written {
         Ok(()) => {
@@ -247,29 +255,39 @@ fn resolved(r: io::Result<Resolved>, path: PathBuf) -> Result<Resolved, Error> {
     r.map_err(|source| Error::Resolve { path, source })
 }
 
-/// Create a missing directory (0755, as systemd does). Returns whether it is on a read-only
-/// file system and could not be created.
-fn ensure_directory(path: &Path) -> Result<bool, Error> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => return Ok(false),
-        Ok(m) => {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Directory {
+    Existed,
+    Created,
+    /// Missing, and the file system is read-only.
+    ReadOnly,
+}
+
+/// Create a missing directory (0755, as systemd does).
+fn ensure_directory(dir: &Resolved) -> Result<Directory, Error> {
+    let path = &dir.path;
+    match &dir.meta {
+        Some(m) if m.is_dir() => return Ok(Directory::Existed),
+        Some(m) => {
             return Err(Error::NotDirectory {
-                path: path.to_path_buf(),
+                path: path.clone(),
                 kind: read::describe(m.file_type()),
             });
         }
-        Err(_) => {}
+        None => {}
     }
     match DirBuilder::new().mode(0o755).create(path) {
         Ok(()) => {
             debug!("Created {}.", path.display());
-            Ok(false)
+            Ok(Directory::Created)
         }
-        Err(e) if write::is_read_only(&e) => Ok(true),
+        Err(e) if write::is_read_only(&e) => Ok(Directory::ReadOnly),
         // A concurrent run created it first.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {
+            Ok(Directory::Existed)
+        }
         Err(source) => Err(Error::CreateDirectory {
-            path: path.to_path_buf(),
+            path: path.clone(),
             source,
         }),
     }
@@ -293,20 +311,17 @@ fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
         path: target.path.clone(),
         source,
     };
-    match std::fs::symlink_metadata(&target.path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound && target.final_symlink => {
-            Err(Error::DanglingSymlink {
-                link: link.to_path_buf(),
-                target: target.path.clone(),
-            })
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileState::Missing),
-        Err(e) => Err(read_err(e)),
-        Ok(m) if !m.is_file() => Err(Error::NotRegular {
+    match &target.meta {
+        None if target.final_symlink => Err(Error::DanglingSymlink {
+            link: link.to_path_buf(),
+            target: target.path.clone(),
+        }),
+        None => Ok(FileState::Missing),
+        Some(m) if !m.is_file() => Err(Error::NotRegular {
             path: target.path.clone(),
             kind: read::describe(m.file_type()),
         }),
-        Ok(_) => {
+        Some(_) => {
             let file = read::open_regular(&target.path).map_err(read_err)?;
             let head = read::read_up_to(file, ID_FILE_MAX).map_err(read_err)?;
             Ok(FileState::classify(&head))
@@ -348,13 +363,13 @@ fn first_boot_plan(mode: FirstBoot, state: &FileState, roots: &Roots) -> Plan {
 /// an earlier stage of this boot already handed over, so repeated runs agree.
 fn hand_over(roots: &Roots, cand: &Candidate) -> Result<(MachineId, PathBuf), Error> {
     let run_dir = resolved(roots.in_host(roots::RUN), roots.host_join(roots::RUN))?;
-    if ensure_directory(&run_dir.path)? {
+    if ensure_directory(&run_dir)? == Directory::ReadOnly {
         return Err(Error::Write {
             path: run_dir.path,
             source: io::Error::from_raw_os_error(nix::libc::EROFS),
         });
     }
-    let _run_lock = lock(&run_dir.path)?;
+    let run_lock = lock(&run_dir.path)?;
     let file = resolved(
         roots.in_host(roots::RUN_MACHINE_ID),
         roots.host_join(roots::RUN_MACHINE_ID),
@@ -370,9 +385,11 @@ fn hand_over(roots: &Roots, cand: &Candidate) -> Result<(MachineId, PathBuf), Er
             return Ok((old, file));
         }
     }
-    write::write_id(&file, &cand.id).map_err(|source| Error::Write {
-        path: file.clone(),
-        source,
+    write::write_id(&file, &cand.id, Some(run_lock.directory())).map_err(|source| {
+        Error::Write {
+            path: file.clone(),
+            source,
+        }
     })?;
     Ok((cand.id, file))
 }

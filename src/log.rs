@@ -20,15 +20,14 @@ pub enum LogTarget {
     Stderr,
 }
 
-/// Whether anybody can read what we write to stderr. The Rust runtime puts `/dev/null` on a
-/// closed fd 0, 1 or 2 before `main` (so a file we open can never become fd 1 and receive what
-/// we print); a closed stderr therefore shows up as `/dev/null`.
+/// Whether anybody can read what we write to stderr: not when it is closed, `/dev/null`, or
+/// the placeholder [`crate::rt::start`] puts on a closed descriptor.
 pub fn stderr_is_read() -> bool {
     match nix::sys::stat::fstat(std::io::stderr()) {
         Ok(st) => {
-            let is_char = st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFCHR;
-            let null = nix::sys::stat::makedev(1, 3);
-            !(is_char && st.st_rdev == null)
+            let kind = st.st_mode & nix::libc::S_IFMT;
+            let null = kind == nix::libc::S_IFCHR && st.st_rdev == nix::sys::stat::makedev(1, 3);
+            !null && kind != nix::libc::S_IFDIR
         }
         Err(_) => false,
     }

@@ -6,6 +6,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use crate::roots::Roots;
+
 /// Id files: systemd's `id128_read_fd` reads no more than this.
 pub const ID_FILE_MAX: usize = 38;
 /// DMI and hypervisor strings.
@@ -42,31 +44,43 @@ pub fn not_regular(meta: &Metadata) -> io::Error {
     )
 }
 
-/// Read at most `max` bytes of the regular file at `path`.
-///
-/// `Ok(None)` when it does not exist. Anything that is not a regular file is an error before it
-/// is opened, and again after (the open is `O_NONBLOCK`, so a FIFO swapped in between cannot
-/// block us either).
+/// Read at most `max` bytes of the regular file at `path`; `Ok(None)` when it does not exist.
 pub fn read_capped(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+    read_opened(open_nonblocking(path), max)
+}
+
+/// Read at most `max` bytes of the regular file `rel` in the host tree (symlinks resolved
+/// inside it); `Ok(None)` when it does not exist.
+pub fn read_host(roots: &Roots, rel: impl AsRef<Path>, max: usize) -> io::Result<Option<Vec<u8>>> {
+    read_opened(roots.open_host(rel, false), max)
+}
+
+/// The open is `O_NONBLOCK`, so a FIFO cannot block us; anything that is not a regular file is
+/// refused before a byte is read.
+fn read_opened(opened: io::Result<File>, max: usize) -> io::Result<Option<Vec<u8>>> {
+    let file = match opened {
+        Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    let file = open_regular(path)?;
     read_up_to(file, max).map(Some)
+}
+
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)
 }
 
 /// Open a file for reading without blocking, without becoming its controlling terminal, and
 /// only if it is a regular file.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(path)?;
+    let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
@@ -78,11 +92,6 @@ pub fn read_up_to(file: File, max: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(max.min(4096));
     file.take(max as u64).read_to_end(&mut buf)?;
     Ok(buf)
-}
-
-/// Whether anything (even a dangling link) is at `path`.
-pub fn exists(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// A log-safe rendering of arbitrary bytes: `"\r\n"`, `"\0"`, `"\xff"` instead of raw bytes.

@@ -6,9 +6,15 @@
 //! that tree, so a fixture directory stands in for either and an absolute symlink in an image can
 //! never reach the build host.
 
+use std::cell::OnceCell;
 use std::ffi::OsString;
+use std::fs::File;
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 
 /// Relative paths of the files the tool writes or locks.
 pub const ETC: &str = "etc";
@@ -20,22 +26,30 @@ pub const PROC_CMDLINE: &str = "proc/cmdline";
 pub const PROC1_ENVIRON: &str = "proc/1/environ";
 pub const PROC1_ROOT: &str = "proc/1/root";
 
+/// The one absolute path: what fills a closed stdin/stdout/stderr at start-up, before the
+/// command line (and so the host tree) is known. Rust's own runtime uses the same.
+pub const DEV_NULL: &str = "/dev/null";
+
 /// Linux gives up after 40 links (`MAXSYMLINKS`); so do we.
 const MAX_SYMLINKS: usize = 40;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Roots {
     root: PathBuf,
     host: PathBuf,
+    /// The host tree opened once, for `openat2(RESOLVE_IN_ROOT)`; `None` when that fails.
+    host_fd: OnceCell<Option<OwnedFd>>,
 }
 
 /// A path after symlink resolution inside its tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     /// Where the bytes live (the final target when the last component is a link).
     pub path: PathBuf,
     /// True when the last component was a symlink (followed); with a missing `path` it dangles.
     pub final_symlink: bool,
+    /// What is at `path` (not following a last link when asked not to); `None`: nothing.
+    pub meta: Option<std::fs::Metadata>,
 }
 
 impl Roots {
@@ -43,6 +57,7 @@ impl Roots {
         Roots {
             root: root.into(),
             host: host.into(),
+            host_fd: OnceCell::new(),
         }
     }
 
@@ -82,14 +97,93 @@ impl Roots {
     /// `rel` inside the host tree, every symlink resolved inside it.
     pub fn in_host(&self, rel: impl AsRef<Path>) -> io::Result<Resolved> {
         if self.host_is_live() {
-            // The kernel resolves exactly like our walk when the tree is `/`, in one call.
+            // The kernel resolves exactly like our walk when the tree is `/`.
+            let path = self.host_join(rel);
             return Ok(Resolved {
-                path: self.host_join(rel),
+                meta: std::fs::metadata(&path).ok(),
+                path,
                 final_symlink: false,
             });
         }
         resolve_in(&self.host, rel.as_ref(), true)
     }
+
+    /// Open `rel` in the host tree for reading, without blocking on a FIFO and without taking
+    /// a terminal. One `openat2(RESOLVE_IN_ROOT)` call where the kernel has it (Linux ≥ 5.6),
+    /// else the same resolution done component by component.
+    pub fn open_host(&self, rel: impl AsRef<Path>, directory: bool) -> io::Result<File> {
+        let rel = rel.as_ref();
+        let mut flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        if directory {
+            flags |= OFlag::O_DIRECTORY;
+        }
+        if self.host_is_live() {
+            return open_read(&self.host_join(rel), flags);
+        }
+        if let Some(dir) = self.host_dir() {
+            let how = OpenHow::new()
+                .flags(flags)
+                .resolve(ResolveFlag::RESOLVE_IN_ROOT);
+            match nix::fcntl::openat2(dir.as_fd(), strip_root(rel), how) {
+                Ok(fd) => return Ok(File::from(fd)),
+                // Old kernel, or a seccomp filter that refuses the call: walk instead.
+                Err(nix::Error::ENOSYS | nix::Error::EPERM) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.open_host_by_walk(rel, flags)
+    }
+
+    fn open_host_by_walk(&self, rel: &Path, flags: OFlag) -> io::Result<File> {
+        open_read(&resolve_in(&self.host, rel, true)?.path, flags)
+    }
+
+    /// Whether anything is at `rel` in the host tree (a dangling link is nothing).
+    pub fn host_exists(&self, rel: impl AsRef<Path>) -> bool {
+        match self.host_dir() {
+            Some(dir) if !self.host_is_live() => {
+                let how = OpenHow::new()
+                    .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+                    .resolve(ResolveFlag::RESOLVE_IN_ROOT);
+                match nix::fcntl::openat2(dir.as_fd(), strip_root(rel.as_ref()), how) {
+                    Ok(_) => true,
+                    Err(nix::Error::ENOSYS | nix::Error::EPERM) => self.host_exists_by_path(rel),
+                    Err(_) => false,
+                }
+            }
+            _ => self.host_exists_by_path(rel),
+        }
+    }
+
+    fn host_exists_by_path(&self, rel: impl AsRef<Path>) -> bool {
+        self.in_host(rel)
+            .is_ok_and(|r| std::fs::metadata(r.path).is_ok())
+    }
+
+    fn host_dir(&self) -> Option<&OwnedFd> {
+        self.host_fd
+            .get_or_init(|| {
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(nix::libc::O_PATH | nix::libc::O_DIRECTORY)
+                    .open(&self.host)
+                    .ok()
+                    .map(OwnedFd::from)
+            })
+            .as_ref()
+    }
+}
+
+fn open_read(path: &Path, flags: OFlag) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() & !nix::libc::O_RDONLY)
+        .open(path)
+}
+
+/// `openat2` takes a path relative to its directory descriptor.
+fn strip_root(rel: &Path) -> &Path {
+    rel.strip_prefix("/").unwrap_or(rel)
 }
 
 pub fn is_fs_root(p: &Path) -> bool {
@@ -127,6 +221,7 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
     let mut done: Vec<OsString> = Vec::new();
     let mut links = 0usize;
     let mut final_symlink = false;
+    let mut last_meta = None;
 
     while let Some(name) = pending.pop() {
         if name == ".." {
@@ -175,11 +270,15 @@ pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Reso
             return Err(io::Error::from_raw_os_error(nix::libc::ENOTDIR));
         }
         done.push(name);
+        if is_last {
+            last_meta = Some(meta);
+        }
     }
 
     Ok(Resolved {
         path: done.iter().fold(base.to_path_buf(), |p, c| p.join(c)),
         final_symlink,
+        meta: last_meta,
     })
 }
 
@@ -253,6 +352,62 @@ mod tests {
         symlink("/elsewhere", d.join("etc/machine-id")).unwrap();
         let r = resolve_in(&d, Path::new("etc/machine-id"), false).unwrap();
         assert_eq!(r.path, d.join("etc/machine-id"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// `openat2(RESOLVE_IN_ROOT)` and the fallback walk must agree on every hostile path.
+    #[test]
+    fn openat2_and_walk_agree() {
+        use std::io::Read;
+        let d = tmp("agree");
+        let host = d.join("host");
+        std::fs::create_dir_all(host.join("sys/firmware/devicetree/base")).unwrap();
+        std::fs::create_dir_all(host.join("proc")).unwrap();
+        std::fs::write(host.join("sys/firmware/devicetree/base/vm,uuid"), "in").unwrap();
+        std::fs::write(d.join("outside"), "out").unwrap();
+        symlink(
+            "/sys/firmware/devicetree/base",
+            host.join("proc/device-tree"),
+        )
+        .unwrap();
+        symlink("../../../../outside", host.join("proc/up")).unwrap();
+        symlink("/../../outside", host.join("proc/abs-up")).unwrap();
+        symlink("loop", host.join("proc/loop")).unwrap();
+        symlink("/nowhere", host.join("proc/dangling")).unwrap();
+        let roots = Roots::new(&d, &host);
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        let read = |r: io::Result<File>| {
+            r.map(|mut f| {
+                let mut s = String::new();
+                f.read_to_string(&mut s).unwrap();
+                s
+            })
+            .map_err(|e| e.raw_os_error())
+        };
+        for rel in [
+            "proc/device-tree/vm,uuid",
+            "proc/up",
+            "proc/abs-up",
+            "proc/loop",
+            "proc/dangling",
+            "proc/../../outside",
+            "missing/dir/file",
+        ] {
+            let kernel = read(roots.open_host(rel, false));
+            let walk = read(roots.open_host_by_walk(Path::new(rel), flags));
+            assert_eq!(kernel, walk, "{rel}");
+        }
+        assert_eq!(
+            read(roots.open_host("proc/device-tree/vm,uuid", false)),
+            Ok("in".into())
+        );
+        assert_eq!(
+            read(roots.open_host("proc/up", false)),
+            Err(Some(nix::libc::ENOENT)),
+            "never the file above the host root"
+        );
+        assert!(roots.host_exists("proc/device-tree"));
+        assert!(!roots.host_exists("proc/dangling"));
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -6,7 +6,6 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -17,14 +16,22 @@ use crate::machine_id::MachineId;
 
 pub const MODE: u32 = 0o444;
 
-/// Temporary files are `.#<name>.machine-id-init.<pid>`: ours alone, so cleaning them up can
-/// never remove another tool's file.
-const TEMP_TAG: &str = ".machine-id-init.";
+/// The temporary file is `.#<name>.machine-id-init`: ours alone, so removing it can never
+/// remove another tool's file. One fixed name is enough because writers hold the directory
+/// lock, and it means a killed run's leftover is exactly what the next run removes.
+const TEMP_TAG: &str = ".machine-id-init";
 
 /// An exclusive `flock` on a directory: needs no lock file, works on a read-only file system,
 /// and is released when the descriptor closes (even when we are killed).
 pub struct DirLock {
-    _dir: File,
+    dir: File,
+}
+
+impl DirLock {
+    /// The locked directory, open for reading: what `fsync` needs after a rename in it.
+    pub fn directory(&self) -> &File {
+        &self.dir
+    }
 }
 
 pub fn lock_dir(dir: &Path) -> io::Result<DirLock> {
@@ -36,7 +43,7 @@ pub fn lock_dir(dir: &Path) -> io::Result<DirLock> {
         // SAFETY: flock on a descriptor we own.
         let r = unsafe { nix::libc::flock(file.as_raw_fd(), nix::libc::LOCK_EX) };
         if r == 0 {
-            return Ok(DirLock { _dir: file });
+            return Ok(DirLock { dir: file });
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
@@ -45,52 +52,42 @@ pub fn lock_dir(dir: &Path) -> io::Result<DirLock> {
     }
 }
 
-fn temp_prefix(name: &OsStr) -> OsString {
-    let mut p = OsString::from(".#");
-    p.push(name);
-    p.push(TEMP_TAG);
-    p
-}
-
-/// Remove temporary files a killed earlier run left next to `path`. Call with the lock held.
-pub fn remove_stale_temps(path: &Path) {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return;
-    };
-    let prefix = temp_prefix(name);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if !entry.file_name().as_bytes().starts_with(prefix.as_bytes()) {
-            continue;
-        }
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => debug!("Removed stale temporary file {}.", entry.path().display()),
-                Err(e) => debug!("Cannot remove {}: {e}", entry.path().display()),
-            }
-        }
-    }
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = OsString::from(".#");
+    name.push(path.file_name().unwrap_or(OsStr::new("machine-id")));
+    name.push(TEMP_TAG);
+    path.with_file_name(name)
 }
 
 /// Atomically replace (or create) `path` with the id. `path` must already be resolved: its last
-/// component is replaced, never followed.
-pub fn write_id(path: &Path, id: &MachineId) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or(OsStr::new("machine-id"));
-    remove_stale_temps(path);
-    let mut tmp_name = temp_prefix(name);
-    tmp_name.push(std::process::id().to_string());
-    let tmp: PathBuf = dir.join(tmp_name);
-
+/// component is replaced, never followed. Call with the directory lock held; `dir`, when given,
+/// is that directory open, to `fsync` it without opening it again.
+pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<()> {
+    let tmp = temp_path(path);
+    // A killed earlier run may have left it; the lock says nobody else is writing it now.
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => debug!("Removed stale temporary file {}.", tmp.display()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     let result = write_temp(&tmp, id).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
         return result;
     }
     // The rename is durable only once the directory entry is.
-    File::open(dir)?.sync_all()
+    let synced = match dir {
+        Some(d) => d.sync_all(),
+        None => File::open(path.parent().unwrap_or(Path::new("."))).and_then(|d| d.sync_all()),
+    };
+    if let Err(e) = synced {
+        // The id is complete and in place; only its durability across a crash is in doubt.
+        log::warn!(
+            "Failed to sync the directory of {}: {e}; the id may not survive a crash.",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn write_temp(tmp: &Path, id: &MachineId) -> io::Result<()> {

@@ -20,14 +20,8 @@ pub fn lookup(env: &Environment) -> Lookup {
             return Lookup::Id(id, o);
         }
     }
-    let path = match env.roots().in_host(CONTAINER_UUID_FILE) {
-        Ok(r) => r.path,
-        Err(e) => {
-            info!("Ignoring {CONTAINER_UUID_FILE}: {e}.");
-            return Lookup::Nothing;
-        }
-    };
-    match read::read_capped(&path, ID_FILE_MAX) {
+    let path = env.roots().host_join(CONTAINER_UUID_FILE);
+    match read::read_host(env.roots(), CONTAINER_UUID_FILE, ID_FILE_MAX) {
         Ok(Some(bytes)) => only_id(
             strip_one(&bytes, b'\n'),
             &format!("container UUID ({manager}, {})", path.display()),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use log::{debug, info};
+use log::info;
 
 use super::{Lookup, id_or_firmware};
 use crate::detect::Environment;
@@ -48,17 +48,8 @@ fn credentials_directory(env: &Environment) -> Lookup {
 
 /// A credential file holds exactly the value: no trailing newline (systemd's rule).
 fn credential_file(env: &Environment, rel: &Path) -> Lookup {
-    let path = match env.roots().in_host(rel) {
-        Ok(r) => r.path,
-        Err(e) => {
-            debug!(
-                "Cannot resolve {}: {e}.",
-                env.roots().host_join(rel).display()
-            );
-            return Lookup::Nothing;
-        }
-    };
-    match read::read_capped(&path, ID_FILE_MAX) {
+    let path = env.roots().host_join(rel);
+    match read::read_host(env.roots(), rel, ID_FILE_MAX) {
         Ok(Some(v)) => id_or_firmware(&v, &format!("credential {NAME} ({})", path.display())),
         Ok(None) => Lookup::Nothing,
         Err(e) => {
@@ -70,17 +61,17 @@ fn credential_file(env: &Environment, rel: &Path) -> Lookup {
 
 /// SMBIOS type 11 ("OEM strings") entries, as `-smbios type=11,value=…` or a VMM sets them.
 fn smbios(env: &Environment) -> Lookup {
-    let dir = match env.roots().in_host(DMI_ENTRIES) {
-        Ok(r) => r.path,
-        Err(_) => return Lookup::Nothing,
+    let Ok(dir) = env.roots().open_host(DMI_ENTRIES, true) else {
+        return Lookup::Nothing;
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let Ok(entries) = nix::dir::Dir::from_fd(dir.into()) else {
         return Lookup::Nothing;
     };
     let mut instances: Vec<(u32, String)> = entries
+        .into_iter()
         .flatten()
         .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
+            let name = e.file_name().to_str().ok()?.to_string();
             let n = name.strip_prefix("11-")?.parse().ok()?;
             Some((n, name))
         })
@@ -88,14 +79,12 @@ fn smbios(env: &Environment) -> Lookup {
     instances.sort();
     for (_, name) in instances {
         let rel = Path::new(DMI_ENTRIES).join(&name).join("raw");
-        let Ok(raw) = env.roots().in_host(&rel) else {
-            continue;
-        };
-        let bytes = match read::read_capped(&raw.path, BLOB_MAX) {
+        let path = env.roots().host_join(&rel);
+        let bytes = match read::read_host(env.roots(), &rel, BLOB_MAX) {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
-                info!("Ignoring SMBIOS entry {}: {e}.", raw.path.display());
+                info!("Ignoring SMBIOS entry {}: {e}.", path.display());
                 continue;
             }
         };
@@ -103,10 +92,7 @@ fn smbios(env: &Environment) -> Lookup {
             if let Some(v) = s.strip_prefix(SMBIOS_PREFIX) {
                 let found = id_or_firmware(
                     v,
-                    &format!(
-                        "credential {NAME} (SMBIOS OEM string, {})",
-                        raw.path.display()
-                    ),
+                    &format!("credential {NAME} (SMBIOS OEM string, {})", path.display()),
                 );
                 if found != Lookup::Nothing {
                     return found;

@@ -3,9 +3,9 @@
 
 use log::{debug, info};
 
-use super::{Lookup, id_file};
+use super::{Lookup, id_bytes};
 use crate::detect::Environment;
-use crate::read;
+use crate::read::{self, ID_FILE_MAX};
 
 const DBUS_MACHINE_ID: &str = "var/lib/dbus/machine-id";
 
@@ -27,7 +27,11 @@ pub fn lookup(env: &Environment) -> Lookup {
             );
             Lookup::Nothing
         }
-        Ok(_) => id_file(&resolved.path, "D-Bus machine ID"),
+        Ok(_) => id_bytes(
+            read::read_capped(&resolved.path, ID_FILE_MAX),
+            &resolved.path,
+            "D-Bus machine ID",
+        ),
         Err(_) => Lookup::Nothing,
     }
 }

@@ -9,13 +9,14 @@ pub mod run;
 pub mod vm;
 
 use std::fmt;
+use std::io;
 use std::path::Path;
 
 use log::{debug, info};
 
 use crate::detect::Environment;
 use crate::machine_id::{FileState, MachineId};
-use crate::read::{self, ID_FILE_MAX};
+use crate::read;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Source {
@@ -172,10 +173,11 @@ fn id_or_firmware(value: &[u8], origin: &str) -> Lookup {
     }
 }
 
-/// An id file in `/etc/machine-id` format (32 hex digits, optional newline), as dbus and an
-/// earlier stage write it. `Nothing` when absent; every other refusal is logged.
-fn id_file(path: &Path, origin: &str) -> Lookup {
-    let bytes = match read::read_capped(path, ID_FILE_MAX) {
+/// The outcome of reading an id file in `/etc/machine-id` format (32 hex digits, optional
+/// newline), as dbus and an earlier stage write it. `Nothing` when absent; every other refusal
+/// is logged.
+fn id_bytes(read: io::Result<Option<Vec<u8>>>, path: &Path, origin: &str) -> Lookup {
+    let bytes = match read {
         Ok(Some(b)) => b,
         Ok(None) => {
             debug!("{} does not exist.", path.display());

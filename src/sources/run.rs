@@ -1,21 +1,16 @@
 //! `/run/machine-id` from an earlier stage of this boot (systemd's initrd, or an earlier run of
 //! ours in `preserve` mode): reusing it keeps initrd and booted system on one id.
 
-use log::info;
-
-use super::{Lookup, id_file};
+use super::{Lookup, id_bytes};
 use crate::detect::Environment;
+use crate::read::{self, ID_FILE_MAX};
 use crate::roots;
 
 pub fn lookup(env: &Environment) -> Lookup {
-    match env.roots().in_host(roots::RUN_MACHINE_ID) {
-        Ok(r) => id_file(&r.path, "the id of an earlier boot stage"),
-        Err(e) => {
-            info!(
-                "Ignoring {}: {e}.",
-                env.roots().host_join(roots::RUN_MACHINE_ID).display()
-            );
-            Lookup::Nothing
-        }
-    }
+    let read = read::read_host(env.roots(), roots::RUN_MACHINE_ID, ID_FILE_MAX);
+    id_bytes(
+        read,
+        &env.roots().host_join(roots::RUN_MACHINE_ID),
+        "the id of an earlier boot stage",
+    )
 }

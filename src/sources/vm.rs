@@ -34,20 +34,11 @@ pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
         }
     };
     for (rel, what, terminator) in UUID_FILES {
-        let path = match env.roots().in_host(rel) {
-            Ok(r) => r.path,
-            Err(e) => {
-                debug!("Cannot resolve {rel}: {e}.");
-                continue;
-            }
-        };
-        if !read::exists(&path) {
-            continue;
-        }
+        let path = env.roots().host_join(rel);
         let origin = format!("{what} ({platform})");
-        let bytes = match read::read_capped(&path, ID_FILE_MAX) {
+        let bytes = match read::read_host(env.roots(), rel, ID_FILE_MAX) {
             Ok(Some(b)) => b,
-            Ok(None) => return Lookup::Nothing,
+            Ok(None) => continue,
             Err(e) => {
                 info!("Ignoring {origin} {}: {e}.", path.display());
                 return Lookup::Nothing;
