@@ -1,0 +1,176 @@
+//! Helpers shared by the integration tests that build their own trees (the fixture harness has
+//! its own format): a scratch tree, a VMware guest's host files, whole-tree snapshots, and a
+//! run with a hang limit and peak memory.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_machine-id-init");
+/// The planted SMBIOS UUID and the id it must become.
+pub const UUID: &str = "564dfa7e-6a3c-11ef-8c9a-3f2e1d0c4b5a";
+pub const ID: &str = "564dfa7e6a3c11ef8c9a3f2e1d0c4b5a";
+
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mii-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(d.join("root/etc")).unwrap();
+    fs::create_dir_all(d.join("host/run")).unwrap();
+    d
+}
+
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+/// A VMware guest: the hypervisor is detected and its UUID is the id.
+pub fn vmware_host(host: &Path) {
+    write(&host.join("sys/class/dmi/id/sys_vendor"), "VMware, Inc.\n");
+    write(
+        &host.join("sys/class/dmi/id/product_name"),
+        "VMware Virtual Platform\n",
+    );
+    write(
+        &host.join("sys/class/dmi/id/product_uuid"),
+        format!("{UUID}\n"),
+    );
+    write(&host.join("proc/cmdline"), "root=/dev/vda1 ro\n");
+    write(&host.join("proc/1/environ"), "HOME=/\0");
+}
+
+pub fn is_id(bytes: &[u8]) -> bool {
+    bytes.len() == 33
+        && bytes[32] == b'\n'
+        && bytes[..32]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Dir,
+    File(Vec<u8>, u32),
+    Link(PathBuf),
+    Special,
+}
+
+/// Every entry below `base` (not following links), by relative path.
+pub fn snapshot(base: &Path) -> BTreeMap<PathBuf, Entry> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![base.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            let ft = m.file_type();
+            let entry = if ft.is_symlink() {
+                Entry::Link(fs::read_link(&p).unwrap())
+            } else if ft.is_dir() {
+                stack.push(p.clone());
+                Entry::Dir
+            } else if ft.is_file() && m.len() <= 1 << 20 {
+                Entry::File(fs::read(&p).unwrap_or_default(), m.permissions().mode())
+            } else if ft.is_fifo() || ft.is_socket() || ft.is_char_device() {
+                Entry::Special
+            } else {
+                Entry::File(format!("<{} bytes>", m.len()).into_bytes(), 0)
+            };
+            out.insert(p.strip_prefix(base).unwrap().to_path_buf(), entry);
+        }
+    }
+    out
+}
+
+/// Leftover temporary files of ours below `base`.
+pub fn temp_files(base: &Path) -> Vec<PathBuf> {
+    snapshot(base)
+        .into_keys()
+        .filter(|p| p.to_string_lossy().ends_with(".machine-id-init"))
+        .collect()
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stderr: String,
+    pub stdout: String,
+    pub elapsed: Duration,
+    pub max_rss_kib: i64,
+}
+
+/// Run to completion, killed after `limit` (a hang, not a timing check), with its peak RSS.
+pub fn run(cmd: &mut Command, limit: Duration) -> Run {
+    let out_dir = std::env::temp_dir().join(format!(
+        "mii-out-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    fs::create_dir_all(&out_dir).unwrap();
+    let (o, e) = (out_dir.join("stdout"), out_dir.join("stderr"));
+    let start = Instant::now();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&o).unwrap())
+        .stderr(fs::File::create(&e).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { nix::libc::wait4(pid, &mut status, nix::libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        if start.elapsed() > limit {
+            // SAFETY: our child, not reaped yet.
+            unsafe { nix::libc::kill(pid, nix::libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let elapsed = start.elapsed();
+    std::mem::forget(child);
+    let exited = nix::libc::WIFEXITED(status);
+    let res = Run {
+        code: exited.then(|| nix::libc::WEXITSTATUS(status)),
+        signal: nix::libc::WIFSIGNALED(status).then(|| nix::libc::WTERMSIG(status)),
+        stdout: fs::read_to_string(&o).unwrap_or_default(),
+        stderr: fs::read_to_string(&e).unwrap_or_default(),
+        elapsed,
+        max_rss_kib: usage.ru_maxrss,
+    };
+    let _ = fs::remove_dir_all(&out_dir);
+    res
+}
+
+/// The tool on `dir/root` and `dir/host` with `args`.
+pub fn tool(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--root")
+        .arg(dir.join("root"))
+        .arg("--host-root")
+        .arg(dir.join("host"))
+        .args(args)
+        .env_clear();
+    c
+}
+
+pub fn have(cmd: &str, probe: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
