@@ -61,9 +61,11 @@ pub fn init(target: LogTarget, verbosity: i32, kmsg: &Path) {
         LogTarget::Auto => std::process::id() == 1 || !stderr_is_read(),
     };
     let kmsg_file = if want_kmsg {
+        // O_NONBLOCK: a FIFO planted there must not hang the boot (without a reader the open
+        // fails, and we log to stderr).
         OpenOptions::new()
             .append(true)
-            .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_CLOEXEC)
+            .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
             .open(kmsg)
             .ok()
     } else {

@@ -1,4 +1,4 @@
-//! Many runs at once on one root must agree on one id: the `flock` on the directory serializes
+//! Many runs at once on one root (32 at a time, 20 rounds) must agree on one id: the `flock` on the directory serializes
 //! them and the losers re-read the winner's file.
 
 use std::fs;
@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_machine-id-init");
-const RUNS: usize = 24;
+const RUNS: usize = 32;
+const ROUNDS: usize = 20;
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mii-conc-{}-{name}", std::process::id()));
@@ -73,10 +74,16 @@ fn no_temp_files(dir: &Path) {
 fn concurrent_runs_write_one_id() {
     let d = scratch("commit");
     fs::create_dir(d.join("root/etc")).unwrap();
-    fs::write(d.join("root/etc/machine-id"), "").unwrap();
-    let printed = race(&d, &[]);
-    assert_one_id(&printed, &d.join("root/etc/machine-id"));
-    no_temp_files(&d.join("root/etc"));
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..ROUNDS {
+        fs::write(d.join("root/etc/machine-id"), "").unwrap();
+        let printed = race(&d, &[]);
+        assert_one_id(&printed, &d.join("root/etc/machine-id"));
+        no_temp_files(&d.join("root/etc"));
+        ids.insert(printed[0].clone());
+    }
+    // Each round really raced for a fresh random id.
+    assert_eq!(ids.len(), ROUNDS);
     fs::remove_dir_all(&d).unwrap();
 }
 
