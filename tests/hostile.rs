@@ -186,19 +186,17 @@ fn special_files_everywhere() {
             if !plant(&dir.join(rel), kind) {
                 continue; // mknod needs privileges this run does not have
             }
-            let r = run(
-                &mut tool(
-                    &dir,
-                    &[
-                        "--sources",
-                        "cmdline,credential,container,vm,firmware,dbus,run,random",
-                        "--log-target",
-                        "kmsg",
-                    ],
-                )
-                .env("CREDENTIALS_DIRECTORY", "/creds"),
-                HANG,
+            let mut cmd = tool(
+                &dir,
+                &[
+                    "--sources",
+                    "cmdline,credential,container,vm,firmware,dbus,run,random",
+                    "--log-target",
+                    "kmsg",
+                ],
             );
+            cmd.env("CREDENTIALS_DIRECTORY", "/creds");
+            let r = run(&mut cmd, HANG);
             let ctx = format!("{kind:?} at {rel}");
             assert!(
                 r.signal.is_none(),
