@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fuzz each parser for a fixed number of iterations (default 200000 each) with cargo fuzz on the
+# Fuzz each parser for a fixed number of iterations (default 1000000 each) with cargo fuzz on the
 # nightly toolchain. The committed seeds in corpus/ are read, never written: new inputs go to
 # target/fuzz-corpus/. Exits non-zero on the first crash. Not part of `cargo test`.
 #   tests/fuzz/run.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")"
-runs=${1:-200000}
+runs=${1:-1000000}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 for target in id_file environ cmdline smbios_type11; do
