@@ -8,7 +8,8 @@ use crate::log::LogTarget;
 use crate::sources::Source;
 
 pub const HELP: &str = "\
-Usage: machine-id-init [OPTIONS]
+Usage: machine-id-init [OPTIONS] [-- PROGRAM [ARGS...]]
+       machine-id-init seal --root DIR [--mode MODE] [--dbus-symlink]
 
 Initialize /etc/machine-id from the VM or container UUID, before systemd
 reads it. An initialized file is never changed.
@@ -25,11 +26,21 @@ Options:
   --no-bind-mount     on a read-only /etc, only write run/machine-id
   --dry-run           decide and log, write nothing
   --print             print the resulting id on stdout
+  --explain           print every source, what it held and why it was
+                      taken or not, and what would be done; write nothing
+  --json              with --explain: as JSON
   --log-target T      auto | kmsg | stderr (default auto)
   -v, -q              more or less logging (MACHINE_ID_INIT_LOG takes
                       env_logger filters)
   -h, --help          show this help
   -V, --version       show the version
+  -- PROGRAM ARGS     afterwards, execute PROGRAM (as PID 1 the default is
+                      /sbin/init, and other words from the kernel go to it)
+
+seal: make an image ready for a first boot that takes its id from the
+hypervisor: etc/machine-id becomes \"uninitialized\" (--mode empty|missing
+for the others) and a copied var/lib/dbus/machine-id is removed (or, with
+--dbus-symlink, made the usual link to /etc/machine-id).
 
 Exit status: 0 when the file is initialized afterwards (or on --dry-run),
 1 on a runtime failure, 2 on a usage error.
@@ -54,6 +65,30 @@ pub struct Options {
     pub log_target: LogTarget,
     /// 0 is the default (info); each -v adds one, each -q takes one away.
     pub verbosity: i32,
+    pub explain: Option<Format>,
+    /// What to execute afterwards (the PID 1 shim): program and arguments.
+    pub exec: Option<Vec<OsString>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealMode {
+    Uninitialized,
+    Empty,
+    Missing,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealOptions {
+    pub root: PathBuf,
+    pub mode: SealMode,
+    pub dbus_symlink: bool,
+    pub verbosity: i32,
 }
 
 impl Default for Options {
@@ -68,6 +103,8 @@ impl Default for Options {
             print: false,
             log_target: LogTarget::Auto,
             verbosity: 0,
+            explain: None,
+            exec: None,
         }
     }
 }
@@ -75,6 +112,7 @@ impl Default for Options {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(Options),
+    Seal(SealOptions),
     Help,
     Version,
 }
@@ -94,10 +132,23 @@ impl From<lexopt::Error> for UsageError {
     }
 }
 
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
-    use lexopt::prelude::*;
+/// Parse the arguments (without the program name). As PID 1 (`pid1`), words before `--` that
+/// are not options are the kernel's arguments for init ("single", "emergency", …) and are handed
+/// to it instead of being an error.
+pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Command, UsageError> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.first().is_some_and(|a| a == "seal") {
+        return parse_seal(args.split_off(1));
+    }
+    // lexopt swallows `--`; split there first so the program's own arguments stay untouched.
+    let exec = args
+        .iter()
+        .position(|a| a == "--")
+        .map(|i| args.split_off(i).split_off(1));
     let mut opts = Options::default();
+    let mut init_args = Vec::new();
     let mut host_root_given = false;
+    use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     while let Some(arg) = p.next()? {
         match arg {
@@ -122,6 +173,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             Long("no-bind-mount") => opts.bind_mount = false,
             Long("dry-run") => opts.dry_run = true,
             Long("print") => opts.print = true,
+            // Explaining is deciding without doing.
+            Long("explain") => {
+                opts.explain = Some(opts.explain.unwrap_or(Format::Text));
+                opts.dry_run = true;
+            }
+            Long("json") => {
+                opts.explain = Some(Format::Json);
+                opts.dry_run = true;
+            }
             Long("log-target") => {
                 opts.log_target = match p.value()?.string()?.as_str() {
                     "auto" => LogTarget::Auto,
@@ -138,6 +198,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             Short('q') | Long("quiet") => opts.verbosity -= 1,
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
+            Value(v) if pid1 => init_args.push(v),
             other => return Err(other.unexpected().into()),
         }
     }
@@ -148,7 +209,66 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                 .into(),
         ));
     }
+    opts.exec = match exec {
+        Some(program) if program.is_empty() => {
+            return Err(UsageError(
+                "-- must be followed by the program to execute".into(),
+            ));
+        }
+        Some(mut program) => {
+            program.extend(init_args);
+            Some(program)
+        }
+        // The init= shim: only when booting for real (a fixture host tree is a test).
+        None if pid1 && crate::roots::is_fs_root(&opts.host_root) => Some(
+            std::iter::once(crate::roots::DEFAULT_INIT.into())
+                .chain(init_args)
+                .collect(),
+        ),
+        None => None,
+    };
     Ok(Command::Run(opts))
+}
+
+fn parse_seal(args: Vec<OsString>) -> Result<Command, UsageError> {
+    use lexopt::prelude::*;
+    let mut root = None;
+    let mut opts = SealOptions {
+        root: PathBuf::new(),
+        mode: SealMode::Uninitialized,
+        dbus_symlink: false,
+        verbosity: 0,
+    };
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("root") => root = Some(nonempty_path(p.value()?, "--root")?),
+            Long("mode") => {
+                opts.mode = match p.value()?.string()?.as_str() {
+                    "uninitialized" => SealMode::Uninitialized,
+                    "empty" => SealMode::Empty,
+                    "missing" => SealMode::Missing,
+                    other => {
+                        return Err(UsageError(format!(
+                            "invalid --mode '{other}' (expected uninitialized, empty or missing)"
+                        )));
+                    }
+                }
+            }
+            Long("dbus-symlink") => opts.dbus_symlink = true,
+            Short('v') | Long("verbose") => opts.verbosity += 1,
+            Short('q') | Long("quiet") => opts.verbosity -= 1,
+            Short('h') | Long("help") => return Ok(Command::Help),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    // Sealing the running system by accident would make it lose its identity at next boot.
+    opts.root = root.ok_or_else(|| {
+        UsageError(
+            "seal needs --root DIR: the image to seal (never the running system by default)".into(),
+        )
+    })?;
+    Ok(Command::Seal(opts))
 }
 
 fn nonempty_path(v: OsString, flag: &str) -> Result<PathBuf, UsageError> {
@@ -179,7 +299,7 @@ mod tests {
     use super::*;
 
     fn run(args: &[&str]) -> Result<Command, UsageError> {
-        parse(args.iter().map(OsString::from))
+        parse(args.iter().map(OsString::from), false)
     }
 
     #[test]
@@ -230,6 +350,55 @@ mod tests {
         ] {
             assert!(run(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn exec_and_pid1() {
+        let Ok(Command::Run(o)) = run(&["-v", "--", "/bin/prog", "--root", "x"]) else {
+            panic!()
+        };
+        assert_eq!(o.verbosity, 1);
+        assert_eq!(
+            o.exec,
+            Some(vec!["/bin/prog".into(), "--root".into(), "x".into()])
+        );
+        assert!(run(&["--"]).is_err());
+        assert!(run(&["single"]).is_err());
+        // As PID 1, the kernel's words go to init, and init is the default program.
+        let Ok(Command::Run(o)) = parse(["single".into(), "-q".into()], true) else {
+            panic!()
+        };
+        assert_eq!(o.exec, Some(vec!["/sbin/init".into(), "single".into()]));
+        assert_eq!(o.verbosity, -1);
+        let Ok(Command::Run(o)) = parse([], false) else {
+            panic!()
+        };
+        assert_eq!(o.exec, None);
+    }
+
+    #[test]
+    fn seal() {
+        let Ok(Command::Seal(o)) = run(&["seal", "--root", "/img", "--mode", "empty"]) else {
+            panic!()
+        };
+        assert_eq!((o.root, o.mode), (PathBuf::from("/img"), SealMode::Empty));
+        assert!(
+            run(&["seal"]).is_err(),
+            "seal never defaults to the running system"
+        );
+        assert!(run(&["seal", "--root", "/img", "--mode", "gone"]).is_err());
+    }
+
+    #[test]
+    fn explain() {
+        let Ok(Command::Run(o)) = run(&["--explain"]) else {
+            panic!()
+        };
+        assert_eq!(o.explain, Some(Format::Text));
+        let Ok(Command::Run(o)) = run(&["--explain", "--json"]) else {
+            panic!()
+        };
+        assert_eq!(o.explain, Some(Format::Json));
     }
 
     #[test]

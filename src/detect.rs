@@ -10,6 +10,7 @@ use log::debug;
 use crate::proc;
 use crate::read::{self, BLOB_MAX, STRING_MAX};
 use crate::roots::{self, Roots};
+use crate::sources::Trail;
 
 /// DMI strings, in the order systemd reads them.
 const DMI_FILES: &[&str] = &[
@@ -69,6 +70,7 @@ pub struct Environment<'a> {
     container: OnceCell<Option<String>>,
     hypervisor: OnceCell<Option<String>>,
     chroot: OnceCell<bool>,
+    trail: Trail,
 }
 
 impl<'a> Environment<'a> {
@@ -81,11 +83,17 @@ impl<'a> Environment<'a> {
             container: OnceCell::new(),
             hypervisor: OnceCell::new(),
             chroot: OnceCell::new(),
+            trail: Trail::default(),
         }
     }
 
     pub fn roots(&self) -> &Roots {
         self.roots
+    }
+
+    /// What the sources said, for the log and `--explain`.
+    pub fn trail(&self) -> &Trail {
+        &self.trail
     }
 
     pub fn is_pid1(&self) -> bool {

@@ -5,12 +5,14 @@
 pub mod cli;
 pub mod detect;
 pub mod error;
+pub mod explain;
 pub mod log;
 pub mod machine_id;
 pub mod proc;
 pub mod read;
 pub mod roots;
 pub mod rt;
+pub mod seal;
 pub mod sources;
 pub mod write;
 
@@ -48,6 +50,12 @@ pub enum Action {
 pub struct Report {
     pub id: MachineId,
     pub action: Action,
+}
+
+impl Report {
+    fn new(id: MachineId, action: Action) -> Self {
+        Report { id, action }
+    }
 }
 
 /// How the first-boot states are handled for this run (SPEC §4).
@@ -98,6 +106,9 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     let link = roots.root_join(roots::MACHINE_ID);
     let target = resolve_target(roots, &link)?;
     let state = read_state(&target, &link)?;
+    if let Some(format) = opts.explain {
+        return explain(opts, roots, format, &link, &target, state);
+    }
     if let FileState::Initialized(id) = state {
         debug!(
             "{} is already initialized ({id}); nothing to do.",
@@ -116,15 +127,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
 
     let plan = first_boot_plan(opts.first_boot, &state, roots);
     let env = Environment::new(roots);
-    let cand = sources::select(&opts.sources, &env).ok_or_else(|| Error::NoSource {
-        tried: opts
-            .sources
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(","),
-        path: link.clone(),
-    })?;
+    let cand = sources::select(&opts.sources, &env).ok_or_else(|| no_source(opts, &link))?;
 
     if opts.dry_run {
         let what = match plan {
@@ -137,10 +140,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
             _ => format!("write {} to {}", cand.id, target.path.display()),
         };
         info!("Dry run: would {what} (from {}).", cand.origin);
-        return Ok(Report {
-            id: cand.id,
-            action: Action::DryRun,
-        });
+        return Ok(Report::new(cand.id, Action::DryRun));
     }
 
     if plan == Plan::Preserve {
@@ -175,10 +175,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
                 cand.id,
                 plan.note()
             );
-            Ok(Report {
-                id: cand.id,
-                action: Action::Written(target.path),
-            })
+            Ok(Report::new(cand.id, Action::Written(target.path)))
         }
         Err(e) if write::is_read_only(&e) => {
             read_only_hand_over(opts, roots, &cand, &state, &target, &link, plan)
@@ -187,6 +184,85 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
             path: target.path,
             source,
         }),
+    }
+}
+
+/// `--explain`: ask every source (also past the winner), and describe what a run would do.
+fn explain(
+    opts: &Options,
+    roots: &Roots,
+    format: cli::Format,
+    link: &Path,
+    target: &Resolved,
+    state: FileState,
+) -> Result<Report, Error> {
+    let plan = first_boot_plan(opts.first_boot, &state, roots);
+    let env = Environment::new(roots);
+    let cand = sources::select_explaining(&opts.sources, &env);
+    let action = match (&state, &cand, plan) {
+        (FileState::Initialized(id), _, _) => {
+            format!("nothing to do: {} already holds {id}", link.display())
+        }
+        (_, None, _) => "nothing: no source yields an id (a run exits 1)".to_string(),
+        (_, Some(c), Plan::Preserve) => format!(
+            "write {} to {}, leaving {} {state} for systemd's first boot",
+            c.id,
+            roots.host_join(roots::RUN_MACHINE_ID).display(),
+            link.display()
+        ),
+        (_, Some(c), _) => format!("write {} to {}{}", c.id, target.path.display(), plan.note()),
+    };
+    let x = explain::Explanation {
+        root: roots.root().display().to_string(),
+        host_root: roots.host().display().to_string(),
+        file: link.display().to_string(),
+        state: state.to_string(),
+        container: env.container().map(str::to_string),
+        hypervisor: env.hypervisor().map(str::to_string),
+        chroot: env.in_chroot(),
+        pid1: env.is_pid1(),
+        systemd: detect::systemd_version(roots).map(|(v, _)| v),
+        first_boot: match plan {
+            Plan::Preserve => Some("preserve"),
+            Plan::Commit => Some("commit"),
+            Plan::Replace => None,
+        },
+        notes: env.trail().notes(),
+        chosen: cand.as_ref().map(|c| {
+            (
+                c.id.to_string(),
+                c.source.name().to_string(),
+                c.origin.clone(),
+            )
+        }),
+        action,
+    };
+    let text = match format {
+        cli::Format::Text => explain::render_text(&x),
+        cli::Format::Json => explain::render_json(&x),
+    };
+    // The explanation is this mode's output; it is printed even when a run would fail.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+    match (state, cand) {
+        (FileState::Initialized(id), _) => Ok(Report::new(id, Action::AlreadyInitialized)),
+        (_, Some(c)) => Ok(Report::new(c.id, Action::DryRun)),
+        (_, None) => Err(no_source(opts, link)),
+    }
+}
+
+fn no_source(opts: &Options, link: &Path) -> Error {
+    Error::NoSource {
+        tried: opts
+            .sources
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        path: link.to_path_buf(),
     }
 }
 
@@ -241,7 +317,7 @@ fn read_only_hand_over(
     })
 }
 
-fn require_directory(path: &Path) -> Result<(), Error> {
+pub(crate) fn require_directory(path: &Path) -> Result<(), Error> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Ok(()),
         _ => Err(Error::RootNotDirectory {
@@ -251,12 +327,12 @@ fn require_directory(path: &Path) -> Result<(), Error> {
 }
 
 /// A resolution failure names the unresolved path (`path`).
-fn resolved(r: io::Result<Resolved>, path: PathBuf) -> Result<Resolved, Error> {
+pub(crate) fn resolved(r: io::Result<Resolved>, path: PathBuf) -> Result<Resolved, Error> {
     r.map_err(|source| Error::Resolve { path, source })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Directory {
+pub(crate) enum Directory {
     Existed,
     Created,
     /// Missing, and the file system is read-only.
@@ -264,7 +340,7 @@ enum Directory {
 }
 
 /// Create a missing directory (0755, as systemd does).
-fn ensure_directory(dir: &Resolved) -> Result<Directory, Error> {
+pub(crate) fn ensure_directory(dir: &Resolved) -> Result<Directory, Error> {
     let path = &dir.path;
     match &dir.meta {
         Some(m) if m.is_dir() => return Ok(Directory::Existed),
@@ -293,7 +369,7 @@ fn ensure_directory(dir: &Resolved) -> Result<Directory, Error> {
     }
 }
 
-fn lock(dir: &Path) -> Result<write::DirLock, Error> {
+pub(crate) fn lock(dir: &Path) -> Result<write::DirLock, Error> {
     write::lock_dir(dir).map_err(|source| Error::Lock {
         path: dir.to_path_buf(),
         source,
@@ -306,7 +382,7 @@ fn resolve_target(roots: &Roots, link: &Path) -> Result<Resolved, Error> {
 }
 
 /// The state of the (resolved) target, refusing anything that is not a regular file.
-fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
+pub(crate) fn read_state(target: &Resolved, link: &Path) -> Result<FileState, Error> {
     let read_err = |source| Error::Read {
         path: target.path.clone(),
         source,

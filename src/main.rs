@@ -3,8 +3,10 @@
 use std::ffi::{c_char, c_int};
 use std::io::Write;
 
-use machine_id_init::cli::{self, Command, HELP};
+use machine_id_init::cli::{self, Command, HELP, Options};
+use machine_id_init::log::LogTarget;
 use machine_id_init::roots::{self, Roots};
+use machine_id_init::rt;
 
 const SUCCESS: c_int = 0;
 const FAILURE: c_int = 1;
@@ -14,9 +16,11 @@ const USAGE: c_int = 2;
 /// come from `std::env::args_os`, which glibc targets fill before `main` either way.
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    machine_id_init::rt::start();
-    let opts = match cli::parse(std::env::args_os().skip(1)) {
+    rt::start();
+    let pid1 = std::process::id() == 1;
+    let opts = match cli::parse(std::env::args_os().skip(1), pid1) {
         Ok(Command::Run(o)) => o,
+        Ok(Command::Seal(o)) => return seal(&o),
         Ok(Command::Help) => return say(HELP),
         Ok(Command::Version) => {
             return say(&format!("machine-id-init {}\n", env!("CARGO_PKG_VERSION")));
@@ -26,17 +30,31 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
                 std::io::stderr(),
                 "machine-id-init: {e}\nTry 'machine-id-init --help'."
             );
-            return USAGE;
+            if !pid1 {
+                return USAGE;
+            }
+            // PID 1 must never exit (the kernel would panic): go on with the defaults.
+            Options {
+                exec: Some(vec![roots::DEFAULT_INIT.into()]),
+                ..Options::default()
+            }
         }
     };
     let roots = Roots::new(&opts.root, &opts.host_root);
+    let mounted = match pid1 && roots.host_is_live() {
+        true => rt::mount_api_filesystems(&roots),
+        false => Vec::new(),
+    };
     machine_id_init::log::init(
         opts.log_target,
         opts.verbosity,
         &roots.host_join(roots::KMSG),
     );
+    for note in mounted {
+        log::debug!("{note}");
+    }
 
-    match machine_id_init::run(&opts) {
+    let code = match machine_id_init::run(&opts) {
         Ok(report) => {
             if opts.print {
                 // No runtime clean-up flushes stdout after a C `main`: do it here.
@@ -44,6 +62,34 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
                 let _ = writeln!(out, "{}", report.id).and_then(|()| out.flush());
             }
             SUCCESS
+        }
+        Err(e) => {
+            log::error!("{e}");
+            FAILURE
+        }
+    };
+    // The shim hands over whatever happened: a machine id is never worth an unbootable system.
+    match &opts.exec {
+        Some(argv) => {
+            rt::exec(argv, pid1);
+            FAILURE
+        }
+        None => code,
+    }
+}
+
+fn seal(opts: &cli::SealOptions) -> c_int {
+    machine_id_init::log::init(LogTarget::Stderr, opts.verbosity, std::path::Path::new(""));
+    match machine_id_init::seal::seal(opts) {
+        Ok(changes) => {
+            let text = match changes.is_empty() {
+                true => format!(
+                    "{}: already sealed, nothing changed.\n",
+                    opts.root.display()
+                ),
+                false => changes.iter().map(|c| format!("{c}\n")).collect(),
+            };
+            say(&text)
         }
         Err(e) => {
             log::error!("{e}");

@@ -30,6 +30,14 @@ pub const PROC1_ROOT: &str = "proc/1/root";
 /// command line (and so the host tree) is known. Rust's own runtime uses the same.
 pub const DEV_NULL: &str = "/dev/null";
 
+/// Absolute paths that name things as the booted system sees them; never opened through here.
+/// The init the PID 1 shim hands over to when no program is named.
+pub const DEFAULT_INIT: &str = "/sbin/init";
+/// What the kernel tries after `/sbin/init`.
+pub const FALLBACK_INITS: &[&str] = &["/etc/init", "/bin/init", "/bin/sh"];
+/// The content of the conventional `var/lib/dbus/machine-id` link.
+pub const DBUS_LINK_TARGET: &str = "/etc/machine-id";
+
 /// Linux gives up after 40 links (`MAXSYMLINKS`); so do we.
 const MAX_SYMLINKS: usize = 40;
 

@@ -63,6 +63,11 @@ fn temp_path(path: &Path) -> PathBuf {
 /// component is replaced, never followed. Call with the directory lock held; `dir`, when given,
 /// is that directory open, to `fsync` it without opening it again.
 pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<()> {
+    write_bytes(path, &id.file_contents(), dir)
+}
+
+/// [`write_id`] for any content (`seal` writes "uninitialized").
+pub fn write_bytes(path: &Path, contents: &[u8], dir: Option<&File>) -> io::Result<()> {
     let tmp = temp_path(path);
     // A killed earlier run may have left it; the lock says nobody else is writing it now.
     match std::fs::remove_file(&tmp) {
@@ -70,7 +75,7 @@ pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<(
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let result = write_temp(&tmp, id).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_temp(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
         return result;
@@ -90,14 +95,14 @@ pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<(
     Ok(())
 }
 
-fn write_temp(tmp: &Path, id: &MachineId) -> io::Result<()> {
+fn write_temp(tmp: &Path, contents: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(MODE)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(tmp)?;
-    f.write_all(&id.file_contents())?;
+    f.write_all(contents)?;
     // The umask may have narrowed the mode; the spec's mode is exact.
     f.set_permissions(std::fs::Permissions::from_mode(MODE))?;
     f.sync_all()

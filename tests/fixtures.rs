@@ -435,6 +435,7 @@ fn check(
                 let got = file_of(p);
                 let ok = match rest {
                     "random" => got.as_deref().is_some_and(is_random_id),
+                    "empty" => got.as_deref() == Some(&b""[..]),
                     r if r.starts_with('=') => got.is_some() && got == file_of(&r[1..]),
                     r => got.as_deref() == Some(&expected_file(r)[..]),
                 };
@@ -450,6 +451,13 @@ fn check(
                 match after.get(p) {
                     Some(Entry::File(_, mode) | Entry::Dir(mode)) if *mode == m => {}
                     other => errors.push(format!("{p}: {other:?}, expected mode {rest}")),
+                }
+            }
+            "link" => {
+                changed.push(p.into());
+                match after.get(p) {
+                    Some(Entry::Link(t)) if t == Path::new(rest) => {}
+                    other => errors.push(format!("{p}: {other:?}, expected a link to {rest}")),
                 }
             }
             "absent" => {

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use log::info;
-
 use super::{Lookup, id_or_firmware};
 use crate::detect::Environment;
 use crate::proc;
@@ -50,10 +48,11 @@ fn credentials_directory(env: &Environment) -> Lookup {
 fn credential_file(env: &Environment, rel: &Path) -> Lookup {
     let path = env.roots().host_join(rel);
     match read::read_host(env.roots(), rel, ID_FILE_MAX) {
-        Ok(Some(v)) => id_or_firmware(&v, &format!("credential {NAME} ({})", path.display())),
+        Ok(Some(v)) => id_or_firmware(env, &v, &format!("credential {NAME} ({})", path.display())),
         Ok(None) => Lookup::Nothing,
         Err(e) => {
-            info!("Ignoring credential {}: {e}.", path.display());
+            env.trail()
+                .reject(format_args!("credential {}: {e}", path.display()));
             Lookup::Nothing
         }
     }
@@ -84,13 +83,15 @@ fn smbios(env: &Environment) -> Lookup {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
-                info!("Ignoring SMBIOS entry {}: {e}.", path.display());
+                env.trail()
+                    .reject(format_args!("SMBIOS entry {}: {e}", path.display()));
                 continue;
             }
         };
         for s in smbios_type11_strings(&bytes) {
             if let Some(v) = s.strip_prefix(SMBIOS_PREFIX) {
                 let found = id_or_firmware(
+                    env,
                     v,
                     &format!("credential {NAME} (SMBIOS OEM string, {})", path.display()),
                 );
@@ -129,6 +130,7 @@ fn cmdline(env: &Environment) -> Lookup {
         .filter_map(|v| v.strip_prefix(prefix.as_bytes()))
         .map(|v| {
             id_or_firmware(
+                env,
                 v,
                 &format!("credential {NAME} (systemd.set_credential= on the kernel command line)"),
             )

@@ -1,7 +1,7 @@
 //! D-Bus's own id file. Below the hypervisor on purpose: in cloned templates it is the stale
 //! template id that makes clones collide.
 
-use log::{debug, info};
+use log::debug;
 
 use super::{Lookup, id_bytes};
 use crate::detect::Environment;
@@ -20,14 +20,15 @@ pub fn lookup(env: &Environment) -> Lookup {
     // The conventional symlink to /etc/machine-id is not a second opinion.
     match std::fs::symlink_metadata(&resolved.path) {
         Ok(m) if !m.is_file() => {
-            info!(
-                "Ignoring D-Bus machine ID {}: it is {}, not a regular file.",
+            env.trail().reject(format_args!(
+                "D-Bus machine ID {}: it is {}, not a regular file",
                 resolved.path.display(),
                 read::describe(m.file_type())
-            );
+            ));
             Lookup::Nothing
         }
         Ok(_) => id_bytes(
+            env,
             read::read_capped(&resolved.path, ID_FILE_MAX),
             &resolved.path,
             "D-Bus machine ID",

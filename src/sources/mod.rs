@@ -8,6 +8,7 @@ pub mod random;
 pub mod run;
 pub mod vm;
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -116,14 +117,108 @@ impl Lookup {
     }
 }
 
+/// What one source said about one place, for `--explain`. Every note is also logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub source: Source,
+    pub verdict: Verdict,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The id that is used.
+    Accepted,
+    /// A valid id that a source earlier in the order beats.
+    Shadowed,
+    Rejected,
+    /// The source does not apply here (not in a container, no hypervisor, in a chroot, …).
+    Skipped,
+    /// The source was asked and has nothing.
+    Nothing,
+    /// `firmware` was asked for: `vm` acts as `firmware`.
+    Firmware,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Shadowed => "shadowed",
+            Verdict::Rejected => "rejected",
+            Verdict::Skipped => "skipped",
+            Verdict::Nothing => "nothing",
+            Verdict::Firmware => "firmware",
+        }
+    }
+}
+
+/// The notes of one run, kept by the [`Environment`] that every source sees.
+#[derive(Debug)]
+pub struct Trail {
+    current: Cell<Source>,
+    notes: RefCell<Vec<Note>>,
+}
+
+impl Default for Trail {
+    fn default() -> Self {
+        Trail {
+            current: Cell::new(Source::Cmdline),
+            notes: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Trail {
+    /// A candidate refused, with why: logged at info level, as SPEC §3 asks.
+    pub fn reject(&self, what: fmt::Arguments) {
+        let text = what.to_string();
+        info!("Ignoring {text}.");
+        self.push(Verdict::Rejected, text);
+    }
+
+    /// A source that does not apply here: logged at debug level.
+    pub fn skip(&self, why: fmt::Arguments) {
+        let text = why.to_string();
+        debug!("{text}");
+        self.push(Verdict::Skipped, text);
+    }
+
+    fn push(&self, verdict: Verdict, text: String) {
+        self.notes.borrow_mut().push(Note {
+            source: self.current.get(),
+            verdict,
+            text,
+        });
+    }
+
+    pub fn notes(&self) -> Vec<Note> {
+        self.notes.borrow().clone()
+    }
+}
+
 /// Try `order` and return the first usable id.
 pub fn select(order: &[Source], env: &Environment) -> Option<Candidate> {
+    evaluate(order, env, true)
+}
+
+/// Ask every source in `order`, also after the winner (for `--explain`), and return the winner.
+pub fn select_explaining(order: &[Source], env: &Environment) -> Option<Candidate> {
+    evaluate(order, env, false)
+}
+
+fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option<Candidate> {
+    let trail = env.trail();
     let mut firmware_requested = false;
+    let mut winner: Option<Candidate> = None;
     for &source in order {
+        trail.current.set(source);
         if source.refused_in_chroot() && env.in_chroot() {
-            info!(
+            let text = format!(
                 "Not using source '{source}': running in a chroot, it describes the outer machine."
             );
+            info!("{text}");
+            trail.push(Verdict::Skipped, text);
             continue;
         }
         let lookup = match source {
@@ -137,37 +232,52 @@ pub fn select(order: &[Source], env: &Environment) -> Option<Candidate> {
             Source::Random => random::lookup(),
         };
         match lookup {
-            Lookup::Id(id, origin) => {
+            Lookup::Id(id, origin) if winner.is_none() => {
                 debug!("Source '{source}' yields {id} ({origin}).");
-                return Some(Candidate { id, source, origin });
+                trail.push(Verdict::Accepted, format!("{id} from {origin}"));
+                winner = Some(Candidate { id, source, origin });
+                if stop_at_winner {
+                    break;
+                }
+            }
+            Lookup::Id(id, origin) => {
+                trail.push(Verdict::Shadowed, format!("{id} from {origin}"));
             }
             Lookup::Firmware => {
-                debug!("Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'.");
+                let text = format!(
+                    "Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'."
+                );
+                debug!("{text}");
+                trail.push(Verdict::Firmware, text);
                 firmware_requested = true;
             }
-            Lookup::Nothing => debug!("Source '{source}' yields nothing."),
+            Lookup::Nothing => {
+                debug!("Source '{source}' yields nothing.");
+                trail.push(Verdict::Nothing, String::new());
+            }
         }
     }
-    None
+    winner
 }
 
 /// A value that must be exactly an id (either form, nothing around it) or the word `firmware`,
 /// as systemd reads `systemd.machine_id=` and the `system.machine_id` credential.
-fn id_or_firmware(value: &[u8], origin: &str) -> Lookup {
+fn id_or_firmware(env: &Environment, value: &[u8], origin: &str) -> Lookup {
     if value == b"firmware" {
         return Lookup::Firmware;
     }
     match MachineId::parse(value) {
         Some(id) if id.is_null() => {
-            info!("Ignoring {origin}: the id is all zero.");
+            env.trail()
+                .reject(format_args!("{origin}: the id is all zero"));
             Lookup::Nothing
         }
         Some(id) => Lookup::Id(id, origin.to_string()),
         None => {
-            info!(
-                "Ignoring {origin}: {} is not a machine ID.",
+            env.trail().reject(format_args!(
+                "{origin}: {} is not a machine ID",
                 read::escape(value)
-            );
+            ));
             Lookup::Nothing
         }
     }
@@ -176,7 +286,12 @@ fn id_or_firmware(value: &[u8], origin: &str) -> Lookup {
 /// The outcome of reading an id file in `/etc/machine-id` format (32 hex digits, optional
 /// newline), as dbus and an earlier stage write it. `Nothing` when absent; every other refusal
 /// is logged.
-fn id_bytes(read: io::Result<Option<Vec<u8>>>, path: &Path, origin: &str) -> Lookup {
+fn id_bytes(
+    env: &Environment,
+    read: io::Result<Option<Vec<u8>>>,
+    path: &Path,
+    origin: &str,
+) -> Lookup {
     let bytes = match read {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -184,22 +299,26 @@ fn id_bytes(read: io::Result<Option<Vec<u8>>>, path: &Path, origin: &str) -> Loo
             return Lookup::Nothing;
         }
         Err(e) => {
-            info!("Ignoring {origin} {}: {e}.", path.display());
+            env.trail()
+                .reject(format_args!("{origin} {}: {e}", path.display()));
             return Lookup::Nothing;
         }
     };
     match FileState::classify(&bytes) {
         FileState::Initialized(id) => Lookup::Id(id, origin.to_string()),
         FileState::Zero => {
-            info!("Ignoring {origin} {}: the id is all zero.", path.display());
+            env.trail().reject(format_args!(
+                "{origin} {}: the id is all zero",
+                path.display()
+            ));
             Lookup::Nothing
         }
         _ => {
-            info!(
-                "Ignoring {origin} {}: {} is not a machine ID.",
+            env.trail().reject(format_args!(
+                "{origin} {}: {} is not a machine ID",
                 path.display(),
                 read::escape(&bytes)
-            );
+            ));
             Lookup::Nothing
         }
     }

@@ -9,6 +9,7 @@ use crate::roots;
 pub fn lookup(env: &Environment) -> Lookup {
     let read = read::read_host(env.roots(), roots::RUN_MACHINE_ID, ID_FILE_MAX);
     id_bytes(
+        env,
         read,
         &env.roots().host_join(roots::RUN_MACHINE_ID),
         "the id of an earlier boot stage",

@@ -1,6 +1,6 @@
 //! The UUID the hypervisor (`vm`) or the firmware (`firmware`) gives this machine.
 
-use log::{debug, info};
+use log::debug;
 
 use super::{Lookup, strip_one};
 use crate::detect::Environment;
@@ -20,16 +20,18 @@ const UUID_FILES: &[(&str, &str, u8)] = &[
 
 pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
     if let Some(c) = env.container() {
-        debug!("Not reading the firmware UUID: in a container ({c}) it is the host's.");
+        env.trail().skip(format_args!(
+            "Not reading the firmware UUID: in a container ({c}) it is the host's."
+        ));
         return Lookup::Nothing;
     }
     let platform = match env.hypervisor() {
         Some(h) => h.to_string(),
         None if firmware => "bare metal".to_string(),
         None => {
-            debug!(
+            env.trail().skip(format_args!(
                 "No hypervisor: not using the firmware UUID (use --sources firmware for bare metal)."
-            );
+            ));
             return Lookup::Nothing;
         }
     };
@@ -40,20 +42,22 @@ pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
-                info!("Ignoring {origin} {}: {e}.", path.display());
+                env.trail()
+                    .reject(format_args!("{origin} {}: {e}", path.display()));
                 return Lookup::Nothing;
             }
         };
         let Some(id) = MachineId::parse_dashed(strip_one(&bytes, *terminator)) else {
-            info!(
-                "Ignoring {origin} {}: {} is not a UUID.",
+            env.trail().reject(format_args!(
+                "{origin} {}: {} is not a UUID",
                 path.display(),
                 read::escape(&bytes)
-            );
+            ));
             return Lookup::Nothing;
         };
         if let Some(why) = id.firmware_rejection() {
-            info!("Ignoring {origin} {}: {why}.", id.dashed());
+            env.trail()
+                .reject(format_args!("{origin} {}: {why}", id.dashed()));
             return Lookup::Nothing;
         }
         return Lookup::Id(id, origin);

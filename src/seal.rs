@@ -1,0 +1,134 @@
+//! `machine-id-init seal --root DIR`: leave an image ready for a first boot that takes its id
+//! from the hypervisor. Touches only the image: never the build host's own identity.
+
+use std::io;
+use std::path::Path;
+
+use log::warn;
+
+use crate::Error;
+use crate::cli::{SealMode, SealOptions};
+use crate::machine_id::FileState;
+use crate::read::{self, ID_FILE_MAX};
+use crate::roots::{self, DBUS_LINK_TARGET, Roots};
+use crate::write;
+
+const DBUS_MACHINE_ID: &str = "var/lib/dbus/machine-id";
+
+/// Seal the image; returns one line per change (none: it was sealed already).
+pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
+    let roots = Roots::new(&opts.root, &opts.root);
+    crate::require_directory(roots.root())?;
+    let mut changes = Vec::new();
+
+    let etc = crate::resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
+    if crate::ensure_directory(&etc)? == crate::Directory::ReadOnly {
+        return Err(write_error(&etc.path, read_only()));
+    }
+    let lock = crate::lock(&etc.path)?;
+    let link = roots.root_join(roots::MACHINE_ID);
+    let target = crate::resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
+    let state = crate::read_state(&target, &link)?;
+
+    let wanted: Option<&[u8]> = match opts.mode {
+        SealMode::Uninitialized => Some(b"uninitialized\n"),
+        SealMode::Empty => Some(b""),
+        SealMode::Missing => None,
+    };
+    let done = match opts.mode {
+        SealMode::Uninitialized => state == FileState::FirstBootMarker,
+        SealMode::Empty => state == FileState::Empty,
+        SealMode::Missing => state == FileState::Missing,
+    };
+    if !done {
+        match wanted {
+            Some(bytes) => {
+                let dir =
+                    (target.path.parent() == Some(etc.path.as_path())).then(|| lock.directory());
+                write::write_bytes(&target.path, bytes, dir)
+                    .map_err(|e| write_error(&target.path, e))?;
+            }
+            // The link itself goes: a missing file is what this mode asks for.
+            None => std::fs::remove_file(&link).map_err(|e| write_error(&link, e))?,
+        }
+        let new = match opts.mode {
+            SealMode::Uninitialized => "\"uninitialized\"",
+            SealMode::Empty => "empty",
+            SealMode::Missing => "removed",
+        };
+        changes.push(format!("{}: {state} -> {new}", link.display()));
+    }
+    match opts.mode {
+        SealMode::Missing => warn!(
+            "{} is missing: systemd cannot boot this image if its /etc is read-only at first boot; \
+             the default \"uninitialized\" is safe there.",
+            link.display()
+        ),
+        SealMode::Empty => warn!(
+            "{} is empty: systemd will not treat the first boot as its first (no presets, no \
+             ConditionFirstBoot= units); the default \"uninitialized\" keeps them.",
+            link.display()
+        ),
+        SealMode::Uninitialized => {}
+    }
+    drop(lock);
+
+    if let Some(change) = seal_dbus(&roots, opts.dbus_symlink)? {
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// A regular `var/lib/dbus/machine-id` is a copy of the template's id: remove it (or make it
+/// the conventional link). A link is left alone.
+fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
+    let resolved = crate::resolved(
+        roots.in_root_nofollow(DBUS_MACHINE_ID),
+        roots.root_join(DBUS_MACHINE_ID),
+    )?;
+    let path = resolved.path;
+    match &resolved.meta {
+        Some(m) if m.is_file() => {}
+        Some(m) if m.file_type().is_symlink() => return Ok(None),
+        Some(m) => {
+            return Err(Error::NotRegular {
+                path,
+                kind: read::describe(m.file_type()),
+            });
+        }
+        None => return Ok(None),
+    }
+    let held = read::read_capped(&path, ID_FILE_MAX)
+        .ok()
+        .flatten()
+        .map(|b| FileState::classify(&b).to_string())
+        .unwrap_or_else(|| "unreadable".into());
+    if symlink {
+        let tmp = path.with_file_name(".#machine-id.machine-id-init");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(DBUS_LINK_TARGET, &tmp)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                write_error(&path, e)
+            })?;
+        Ok(Some(format!(
+            "{}: {held} -> link to {DBUS_LINK_TARGET}",
+            path.display()
+        )))
+    } else {
+        std::fs::remove_file(&path).map_err(|e| write_error(&path, e))?;
+        Ok(Some(format!("{}: {held} -> removed", path.display())))
+    }
+}
+
+fn read_only() -> io::Error {
+    io::Error::from_raw_os_error(nix::libc::EROFS)
+}
+
+fn write_error(path: &Path, source: io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
