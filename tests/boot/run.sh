@@ -2,7 +2,7 @@
 # Boot a real kernel under QEMU with a real SMBIOS UUID and check what machine-id-init did,
 # reading the guest's disk image afterwards (debugfs) and its serial console.
 #
-# Scenarios 1-6 boot Debian's cloud kernel into a busybox initramfs that runs the tool the way
+# Run by `cargo test` (tests/boot.rs) and so by .ci/run. Scenarios 1-6 boot Debian's cloud kernel into a busybox initramfs that runs the tool the way
 # the shipped hooks do; scenario 7 boots a real Debian (debootstrap) with a real initramfs built
 # by mkinitramfs with units/initramfs-tools, until its own systemd runs as PID 1.
 #   tests/boot/run.sh [SCENARIO...]     (default: all; 7 takes a few minutes)
@@ -19,25 +19,25 @@ DENY=03000200-0400-0500-0006-000700080009
 # QEMU escapes a comma in an option value by doubling it.
 VMWARE=(-smbios 'type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform')
 
-skip() { echo "SKIP boot tests: $*"; exit 0; }
+# Without what it needs a boot test cannot run: SKIP with the reason, except in CI, where
+# .ci/run installs everything and a SKIP would hide a broken install.
+skip() {
+  if [ "${CI:-}" = true ]; then echo "FAIL boot tests: $*" >&2; exit 1; fi
+  echo "SKIP boot tests: $*"; exit 0
+}
 fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
 failures=0 passed=0
 
 need=()
 for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static debugfs:e2fsprogs \
-            cpio:cpio mkinitramfs:initramfs-tools debootstrap:debootstrap; do
+            cpio:cpio mkinitramfs:initramfs-tools lsinitramfs:initramfs-tools \
+            debootstrap:debootstrap mkfs.ext4:e2fsprogs; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 kver=$(find /lib/modules -maxdepth 1 -name '*-cloud-amd64' -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)
 [ -n "$kver" ] || need+=(linux-image-cloud-amd64)
-if [ "${#need[@]}" -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || skip "missing ${need[*]} and not root to install them"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-           apt-get install -y -qq --no-install-recommends "${need[@]}"; }; then
-    skip "cannot install ${need[*]}"
-  fi
-  kver=$(find /lib/modules -maxdepth 1 -name '*-cloud-amd64' -printf '%f\n' | sort -V | tail -n 1)
-fi
+[ "${#need[@]}" -eq 0 ] || skip "missing Debian packages: ${need[*]} (apt-get install them, as .ci/run does)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, and mkfs.ext4 -d keeping file owners)"
 kernel=/boot/vmlinuz-$kver
 [ -r "$kernel" ] || skip "no readable $kernel"
 
@@ -165,7 +165,9 @@ scenario_7() { # a real Debian: mkinitramfs with units/initramfs-tools, systemd 
     if ! debootstrap --variant=minbase --include=systemd-sysv,udev trixie "$rootfs" \
         http://deb.debian.org/debian > "$work/debootstrap.log" 2>&1; then
       tail -n 20 "$work/debootstrap.log" >&2
-      fail "7: debootstrap failed"; return
+      # No mirror is no reason to fail a developer's run; in CI it is.
+      if [ "${CI:-}" = true ]; then fail "7: debootstrap failed"; else echo "SKIP 7: debootstrap failed (no Debian mirror?)"; fi
+      return
     fi
     tar -C "$rootfs" -cf "$work/trixie-rootfs.tar" .
   fi
@@ -207,6 +209,9 @@ UNIT
     grep -aq "machine-id-init.*Initialized machine ID from SMBIOS product UUID (VMware): $UH, in /run/machine-id" "$log"
   check 7 "systemd (PID 1) took it: /etc and /run hold $UH once booted" grep -aq "^MII-REPORT etc=$UH run=$UH" "$log"
   check 7 "systemd saw its first boot" grep -aq "Detected first boot" "$log"
+  # systemd would read the QEMU UUID itself (it detects qemu through CPUID): this line shows it
+  # took our hand-off instead.
+  check 7 "systemd reused the id we handed over" grep -aq "Reusing machine ID stored in /run/machine-id" "$log"
   check 7 "committed to disk" [ "$(disk_cat "$d/disk.img" /etc/machine-id)" = "$UH" ]
 }
 
