@@ -114,10 +114,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
             "{} is already initialized ({id}); nothing to do.",
             link.display()
         );
-        return Ok(Report {
-            id,
-            action: Action::AlreadyInitialized,
-        });
+        return Ok(Report::new(id, Action::AlreadyInitialized));
     }
     if let FileState::Invalid(_) = state {
         warn!("{} is {state}; it will be replaced.", target.path.display());
@@ -130,15 +127,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     let cand = sources::select(&opts.sources, &env).ok_or_else(|| no_source(opts, &link))?;
 
     if opts.dry_run {
-        let what = match plan {
-            Plan::Preserve => format!(
-                "hand over {} in {}, leaving {} {state} for systemd's first boot",
-                cand.id,
-                roots.host_join(roots::RUN_MACHINE_ID).display(),
-                link.display()
-            ),
-            _ => format!("write {} to {}", cand.id, target.path.display()),
-        };
+        let what = intent(plan, &cand.id, roots, &link, &target, &state);
         info!("Dry run: would {what} (from {}).", cand.origin);
         return Ok(Report::new(cand.id, Action::DryRun));
     }
@@ -151,10 +140,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
             run.display(),
             link.display()
         );
-        return Ok(Report {
-            id,
-            action: Action::Preserved(run),
-        });
+        return Ok(Report::new(id, Action::Preserved(run)));
     }
     let written = match etc_read_only {
         true => Err(io::Error::from_raw_os_error(nix::libc::EROFS)),
@@ -199,18 +185,12 @@ fn explain(
     let plan = first_boot_plan(opts.first_boot, &state, roots);
     let env = Environment::new(roots);
     let cand = sources::select_explaining(&opts.sources, &env);
-    let action = match (&state, &cand, plan) {
-        (FileState::Initialized(id), _, _) => {
+    let action = match (&state, &cand) {
+        (FileState::Initialized(id), _) => {
             format!("nothing to do: {} already holds {id}", link.display())
         }
-        (_, None, _) => "nothing: no source yields an id (a run exits 1)".to_string(),
-        (_, Some(c), Plan::Preserve) => format!(
-            "write {} to {}, leaving {} {state} for systemd's first boot",
-            c.id,
-            roots.host_join(roots::RUN_MACHINE_ID).display(),
-            link.display()
-        ),
-        (_, Some(c), _) => format!("write {} to {}{}", c.id, target.path.display(), plan.note()),
+        (_, None) => "nothing: no source yields an id (a run exits 1)".to_string(),
+        (_, Some(c)) => intent(plan, &c.id, roots, link, target, &state),
     };
     let x = explain::Explanation {
         root: roots.root().display().to_string(),
@@ -251,6 +231,25 @@ fn explain(
         (FileState::Initialized(id), _) => Ok(Report::new(id, Action::AlreadyInitialized)),
         (_, Some(c)) => Ok(Report::new(c.id, Action::DryRun)),
         (_, None) => Err(no_source(opts, link)),
+    }
+}
+
+/// What a run would do with `id`, in words: for `--dry-run` and `--explain`.
+fn intent(
+    plan: Plan,
+    id: &MachineId,
+    roots: &Roots,
+    link: &Path,
+    target: &Resolved,
+    state: &FileState,
+) -> String {
+    match plan {
+        Plan::Preserve => format!(
+            "hand over {id} in {}, leaving {} {state} for systemd's first boot",
+            roots.host_join(roots::RUN_MACHINE_ID).display(),
+            link.display()
+        ),
+        _ => format!("write {id} to {}{}", target.path.display(), plan.note()),
     }
 }
 
@@ -308,13 +307,8 @@ fn read_only_hand_over(
             plan.note()
         );
     }
-    Ok(Report {
-        id,
-        action: Action::HandedOver {
-            run,
-            bind_mounted: opts.bind_mount,
-        },
-    })
+    let bind_mounted = opts.bind_mount;
+    Ok(Report::new(id, Action::HandedOver { run, bind_mounted }))
 }
 
 pub(crate) fn require_directory(path: &Path) -> Result<(), Error> {
