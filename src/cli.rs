@@ -159,16 +159,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
             }
             Long("sources") => opts.sources = parse_sources(&p.value()?.string()?)?,
             Long("first-boot") => {
-                opts.first_boot = match p.value()?.string()?.as_str() {
-                    "auto" => FirstBoot::Auto,
-                    "preserve" => FirstBoot::Preserve,
-                    "commit" => FirstBoot::Commit,
-                    other => {
-                        return Err(UsageError(format!(
-                            "invalid --first-boot mode '{other}' (expected auto, preserve or commit)"
-                        )));
-                    }
-                }
+                opts.first_boot = choice(
+                    p.value()?,
+                    "--first-boot mode",
+                    &[
+                        ("auto", FirstBoot::Auto),
+                        ("preserve", FirstBoot::Preserve),
+                        ("commit", FirstBoot::Commit),
+                    ],
+                )?
             }
             Long("no-bind-mount") => opts.bind_mount = false,
             Long("dry-run") => opts.dry_run = true,
@@ -183,16 +182,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
                 opts.dry_run = true;
             }
             Long("log-target") => {
-                opts.log_target = match p.value()?.string()?.as_str() {
-                    "auto" => LogTarget::Auto,
-                    "kmsg" => LogTarget::Kmsg,
-                    "stderr" => LogTarget::Stderr,
-                    other => {
-                        return Err(UsageError(format!(
-                            "invalid --log-target '{other}' (expected auto, kmsg or stderr)"
-                        )));
-                    }
-                }
+                opts.log_target = choice(
+                    p.value()?,
+                    "--log-target",
+                    &[
+                        ("auto", LogTarget::Auto),
+                        ("kmsg", LogTarget::Kmsg),
+                        ("stderr", LogTarget::Stderr),
+                    ],
+                )?
             }
             Short('v') | Long("verbose") => opts.verbosity += 1,
             Short('q') | Long("quiet") => opts.verbosity -= 1,
@@ -244,16 +242,15 @@ fn parse_seal(args: Vec<OsString>) -> Result<Command, UsageError> {
         match arg {
             Long("root") => root = Some(nonempty_path(p.value()?, "--root")?),
             Long("mode") => {
-                opts.mode = match p.value()?.string()?.as_str() {
-                    "uninitialized" => SealMode::Uninitialized,
-                    "empty" => SealMode::Empty,
-                    "missing" => SealMode::Missing,
-                    other => {
-                        return Err(UsageError(format!(
-                            "invalid --mode '{other}' (expected uninitialized, empty or missing)"
-                        )));
-                    }
-                }
+                opts.mode = choice(
+                    p.value()?,
+                    "--mode",
+                    &[
+                        ("uninitialized", SealMode::Uninitialized),
+                        ("empty", SealMode::Empty),
+                        ("missing", SealMode::Missing),
+                    ],
+                )?
             }
             Long("dbus-symlink") => opts.dbus_symlink = true,
             Short('v') | Long("verbose") => opts.verbosity += 1,
@@ -269,6 +266,22 @@ fn parse_seal(args: Vec<OsString>) -> Result<Command, UsageError> {
         )
     })?;
     Ok(Command::Seal(opts))
+}
+
+/// One of a fixed set of words.
+fn choice<T: Copy>(value: OsString, what: &str, words: &[(&str, T)]) -> Result<T, UsageError> {
+    let value = value.to_string_lossy();
+    words
+        .iter()
+        .find(|(w, _)| *w == value)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let expected: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+            UsageError(format!(
+                "invalid {what} '{value}' (expected {})",
+                expected.join(", ")
+            ))
+        })
 }
 
 fn nonempty_path(v: OsString, flag: &str) -> Result<PathBuf, UsageError> {
