@@ -4,7 +4,8 @@
 #
 # Run by `cargo test` (tests/boot.rs) and so by .ci/run. Scenarios 1-6 boot Debian's cloud kernel into a busybox initramfs that runs the tool the way
 # the shipped hooks do; scenario 7 boots a real Debian (debootstrap) with a real initramfs built
-# by mkinitramfs with units/initramfs-tools, until its own systemd runs as PID 1.
+# by mkinitramfs with units/initramfs-tools, and scenario 8 the same with one built by dracut
+# with units/dracut, until the root's own systemd runs as PID 1.
 #   tests/boot/run.sh [SCENARIO...]     (default: all; 7 takes a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -158,25 +159,25 @@ scenario_6() { # PID 1 shim: rdinit= is the tool; it mounts, writes, then execs 
   check 6 "the shim logged to the kernel log as PID 1" grep -aq "machine-id-init\[1\]: Initialized machine ID from SMBIOS product UUID (QEMU)" "$d/serial.log"
 }
 
-scenario_7() { # a real Debian: mkinitramfs with units/initramfs-tools, systemd as PID 1
-  local d=$work/s7 rootfs=$work/trixie-rootfs
+# A real Debian 13 root file system (debootstrap, cached), sealed by the tool as an image builder
+# would, with a unit that reports systemd's machine id once booted and powers off; into DIR/disk.img.
+prepare_debian_disk() { # NAME DIR
+  local name=$1 d=$2 rootfs=$work/trixie-rootfs
   if [ ! -f "$work/trixie-rootfs.tar" ]; then
     rm -rf "$rootfs"
     if ! debootstrap --variant=minbase --include=systemd-sysv,udev trixie "$rootfs" \
         http://deb.debian.org/debian > "$work/debootstrap.log" 2>&1; then
       tail -n 20 "$work/debootstrap.log" >&2
       # No mirror is no reason to fail a developer's run; in CI it is.
-      if [ "${CI:-}" = true ]; then fail "7: debootstrap failed"; else echo "SKIP 7: debootstrap failed (no Debian mirror?)"; fi
-      return
+      if [ "${CI:-}" = true ]; then fail "$name: debootstrap failed"; else echo "SKIP $name: debootstrap failed (no Debian mirror?)"; fi
+      return 1
     fi
     tar -C "$rootfs" -cf "$work/trixie-rootfs.tar" .
   fi
   rm -rf "$d"; mkdir -p "$d/root"
   tar -C "$d/root" -xf "$work/trixie-rootfs.tar"
-  # The image as a builder would ship it: sealed by the tool itself.
   "$bin" seal --root "$d/root"
-  check 7 "sealed image holds \"uninitialized\"" [ "$(cat "$d/root/etc/machine-id")" = uninitialized ]
-  # A unit that reports systemd's machine id once the first boot is complete, then powers off.
+  check "$name" "sealed image holds \"uninitialized\"" [ "$(cat "$d/root/etc/machine-id")" = uninitialized ]
   cat > "$d/root/etc/systemd/system/mii-report.service" <<'UNIT'
 [Unit]
 Description=Report the machine id for tests/boot
@@ -191,6 +192,28 @@ UNIT
   ln -sf /etc/systemd/system/mii-report.service "$d/root/etc/systemd/system/multi-user.target.wants/mii-report.service"
   rm -f "$d/disk.img"
   mkfs.ext4 -q -F -d "$d/root" "$d/disk.img" 1G
+}
+
+# Booted with VMware's strings; systemd 257 must take our id from /run/machine-id.
+boot_debian() { # NAME DIR INITRD
+  local name=$1 d=$2
+  boot "$d/serial.log" 600 -m 1024 -kernel "$kernel" -initrd "$3" -uuid "$U" "${VMWARE[@]}" \
+    -append "$append_base root=/dev/vda rw systemd.firstboot=no" \
+    -drive "file=$d/disk.img,if=virtio,format=raw"
+  local log=$d/serial.log
+  check "$name" "our hook handed the id to systemd (first boot preserved)" \
+    grep -aq "machine-id-init.*Initialized machine ID from SMBIOS product UUID (VMware): $UH, in /run/machine-id" "$log"
+  check "$name" "systemd (PID 1) took it: /etc and /run hold $UH once booted" grep -aq "^MII-REPORT etc=$UH run=$UH" "$log"
+  check "$name" "systemd saw its first boot" grep -aq "Detected first boot" "$log"
+  # systemd would read the QEMU UUID itself (it detects qemu through CPUID): this line shows it
+  # took our hand-off instead.
+  check "$name" "systemd reused the id we handed over" grep -aq "Reusing machine ID stored in /run/machine-id" "$log"
+  check "$name" "committed to disk" [ "$(disk_cat "$d/disk.img" /etc/machine-id)" = "$UH" ]
+}
+
+scenario_7() { # a real Debian: mkinitramfs with units/initramfs-tools, systemd as PID 1
+  local d=$work/s7
+  prepare_debian_disk 7 "$d" || return 0
   # A real initramfs: Debian's mkinitramfs with the shipped hook and script.
   local conf=$d/initramfs-tools
   mkdir -p "$conf/hooks" "$conf/scripts/init-bottom" "$conf/conf.d"
@@ -201,23 +224,32 @@ UNIT
   chmod +x "$conf/hooks/machine-id-init" "$conf/scripts/init-bottom/machine-id-init"
   MACHINE_ID_INIT_BIN=$bin mkinitramfs -d "$conf" -o "$d/initrd.img" "$kver"
   check 7 "the real initramfs contains the tool" bash -c "lsinitramfs '$d/initrd.img' | grep -q '^usr/sbin/machine-id-init$'"
-  boot "$d/serial.log" 600 -m 1024 -kernel "$kernel" -initrd "$d/initrd.img" -uuid "$U" "${VMWARE[@]}" \
-    -append "$append_base root=/dev/vda rw systemd.firstboot=no" \
-    -drive "file=$d/disk.img,if=virtio,format=raw"
-  local log=$d/serial.log
-  check 7 "our init-bottom script handed the id to systemd (first boot preserved)" \
-    grep -aq "machine-id-init.*Initialized machine ID from SMBIOS product UUID (VMware): $UH, in /run/machine-id" "$log"
-  check 7 "systemd (PID 1) took it: /etc and /run hold $UH once booted" grep -aq "^MII-REPORT etc=$UH run=$UH" "$log"
-  check 7 "systemd saw its first boot" grep -aq "Detected first boot" "$log"
-  # systemd would read the QEMU UUID itself (it detects qemu through CPUID): this line shows it
-  # took our hand-off instead.
-  check 7 "systemd reused the id we handed over" grep -aq "Reusing machine ID stored in /run/machine-id" "$log"
-  check 7 "committed to disk" [ "$(disk_cat "$d/disk.img" /etc/machine-id)" = "$UH" ]
+  boot_debian 7 "$d" "$d/initrd.img"
+}
+
+scenario_8() { # a real Debian: dracut (with its systemd initrd) and units/dracut, systemd as PID 1
+  local d=$work/s8
+  if ! command -v dracut >/dev/null; then
+    [ "${CI:-}" = true ] && { fail "8: dracut is not installed"; return; }
+    echo "SKIP 8: dracut is not installed (apt-get install dracut-core)"; return
+  fi
+  prepare_debian_disk 8 "$d" || return 0
+  # Dracut's own modules plus ours, in a private base directory: nothing is installed on the host.
+  rm -rf "$d/dracut"
+  cp -a /usr/lib/dracut "$d/dracut"
+  cp -r units/dracut/90machine-id-init "$d/dracut/modules.d/"
+  dracutbasedir=$d/dracut MACHINE_ID_INIT_BIN=$bin MACHINE_ID_INIT_UNIT=$repo/units/systemd/machine-id-init.service \
+    dracut --quiet --no-hostonly --force --kver "$kver" --add "systemd machine-id-init" \
+    --add-drivers "virtio_blk virtio_pci" "$d/initrd.img"
+  check 8 "dracut installed the tool and enabled the unit" bash -c \
+    "lsinitrd '$d/initrd.img' | grep -q 'initrd-root-fs.target.wants/machine-id-init.service' && lsinitrd '$d/initrd.img' | grep -q 'usr/sbin/machine-id-init'"
+  boot_debian 8 "$d" "$d/initrd.img"
+  check 8 "it ran as the initrd unit" grep -aq "Finished machine-id-init.service\|Started machine-id-init.service\|machine-id-init.service: Deactivated successfully" "$d/serial.log"
 }
 
 build_initrd
 scenarios=("$@")
-[ "${#scenarios[@]}" -gt 0 ] || scenarios=(1 2 3 4 5 6 7)
+[ "${#scenarios[@]}" -gt 0 ] || scenarios=(1 2 3 4 5 6 7 8)
 for s in "${scenarios[@]}"; do
   start=$(date +%s)
   "scenario_$s"
