@@ -114,6 +114,10 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
             "{} is already initialized ({id}); nothing to do.",
             link.display()
         );
+        // A run killed before its rename, and the file initialized since by someone else.
+        if etc_lock.is_some() {
+            let _ = write::remove_stale_temp(&target.path);
+        }
         return Ok(Report::new(id, Action::AlreadyInitialized));
     }
     if let FileState::Invalid(_) = state {

@@ -59,6 +59,18 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Remove the temporary file a killed earlier run may have left next to `path`; returns its
+/// name. Call with the directory lock held: then nobody else is writing it.
+pub fn remove_stale_temp(path: &Path) -> io::Result<PathBuf> {
+    let tmp = temp_path(path);
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => debug!("Removed stale temporary file {}.", tmp.display()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    Ok(tmp)
+}
+
 /// Atomically replace (or create) `path` with the id. `path` must already be resolved: its last
 /// component is replaced, never followed. Call with the directory lock held; `dir`, when given,
 /// is that directory open, to `fsync` it without opening it again.
@@ -68,13 +80,7 @@ pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<(
 
 /// [`write_id`] for any content (`seal` writes "uninitialized").
 pub fn write_bytes(path: &Path, contents: &[u8], dir: Option<&File>) -> io::Result<()> {
-    let tmp = temp_path(path);
-    // A killed earlier run may have left it; the lock says nobody else is writing it now.
-    match std::fs::remove_file(&tmp) {
-        Ok(()) => debug!("Removed stale temporary file {}.", tmp.display()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+    let tmp = remove_stale_temp(path)?;
     let result = write_temp(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
