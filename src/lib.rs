@@ -132,7 +132,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
 
     if opts.dry_run {
         let what = intent(plan, &cand.id, roots, &link, &target, &state);
-        info!("Dry run: would {what} (from {}).", cand.origin);
+        info!("Dry run: machine ID from {}; would {what}.", cand.origin);
         return Ok(Report::new(cand.id, Action::DryRun));
     }
 

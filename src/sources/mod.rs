@@ -213,6 +213,7 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
     let mut winner: Option<Candidate> = None;
     for &source in order {
         trail.current.set(source);
+        let noted = trail.notes.borrow().len();
         if source.refused_in_chroot() && env.in_chroot() {
             let text = format!(
                 "Not using source '{source}': running in a chroot, it describes the outer machine."
@@ -253,7 +254,10 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
             }
             Lookup::Nothing => {
                 debug!("Source '{source}' yields nothing.");
-                trail.push(Verdict::Nothing, String::new());
+                // A source that said why (skipped, rejected) needs no second line.
+                if trail.notes.borrow().len() == noted {
+                    trail.push(Verdict::Nothing, String::new());
+                }
             }
         }
     }
