@@ -159,15 +159,23 @@ pub fn read_host(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
 }
 
 fn read_host_string(roots: &Roots, rel: &str) -> Option<String> {
-    let bytes = read_host(roots, rel, STRING_MAX)?;
-    let s = String::from_utf8_lossy(&bytes);
-    Some(s.trim_end_matches(['\n', '\0', ' ', '\t']).to_string())
+    read_host(roots, rel, STRING_MAX).map(|b| trim(&b))
+}
+
+fn trim(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    s.trim_end_matches(['\n', '\0', ' ', '\t']).to_string()
 }
 
 fn detect_container(env: &Environment) -> Option<String> {
     let roots = env.roots;
-    if roots.host_exists(CONTAINER_MANAGER) {
-        let name = read_host_string(roots, CONTAINER_MANAGER)
+    // Its existence is the marker; what it says (when readable) is the manager's name.
+    let manager = read::read_host(roots, CONTAINER_MANAGER, STRING_MAX);
+    if !matches!(manager, Ok(None)) {
+        let name = manager
+            .ok()
+            .flatten()
+            .map(|b| trim(&b))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "container-other".into());
         debug!("Running in a container ({name}, from {CONTAINER_MANAGER}).");

@@ -149,11 +149,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     let written = match etc_read_only {
         true => Err(io::Error::from_raw_os_error(nix::libc::EROFS)),
         false => {
-            // The lock's descriptor is the directory to fsync, when the file lives there.
-            let dir = etc_lock
-                .as_ref()
-                .filter(|_| target.path.parent() == Some(etc.path.as_path()))
-                .map(write::DirLock::directory);
+            let dir = etc_lock.as_ref().and_then(|l| l.directory_of(&target.path));
             write::write_id(&target.path, &cand.id, dir)
         }
     };
@@ -288,29 +284,23 @@ fn read_only_hand_over(
         });
     }
     let (id, run) = hand_over(roots, cand)?;
-    if opts.bind_mount {
+    let placed = if opts.bind_mount {
         write::bind_mount_read_only(&run, &target.path).map_err(|source| Error::BindMount {
             source_path: run.clone(),
             target: target.path.clone(),
             source,
         })?;
-        info!(
-            "{} is read-only: initialized machine ID from {}: {id}, in {}, bind-mounted over {}{}.",
-            dir.display(),
-            cand.origin,
-            run.display(),
-            link.display(),
-            plan.note()
-        );
+        format!(", bind-mounted over {}", link.display())
     } else {
-        info!(
-            "{} is read-only: initialized machine ID from {}: {id}, in {} only (--no-bind-mount){}.",
-            dir.display(),
-            cand.origin,
-            run.display(),
-            plan.note()
-        );
-    }
+        " only (--no-bind-mount)".to_string()
+    };
+    info!(
+        "{} is read-only: initialized machine ID from {}: {id}, in {}{placed}{}.",
+        dir.display(),
+        cand.origin,
+        run.display(),
+        plan.note()
+    );
     let bind_mounted = opts.bind_mount;
     Ok(Report::new(id, Action::HandedOver { run, bind_mounted }))
 }
@@ -459,7 +449,7 @@ fn hand_over(roots: &Roots, cand: &Candidate) -> Result<(MachineId, PathBuf), Er
             return Ok((old, file));
         }
     }
-    write::write_id(&file, &cand.id, Some(run_lock.directory())).map_err(|source| {
+    write::write_id(&file, &cand.id, run_lock.directory_of(&file)).map_err(|source| {
         Error::Write {
             path: file.clone(),
             source,

@@ -59,14 +59,10 @@ pub fn read_host(roots: &Roots, rel: impl AsRef<Path>, max: usize) -> io::Result
 /// refused before a byte is read.
 fn read_opened(opened: io::Result<File>, max: usize) -> io::Result<Option<Vec<u8>>> {
     let file = match opened {
-        Ok(f) => f,
+        Ok(f) => regular(f)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
     read_up_to(file, max).map(Some)
 }
 
@@ -80,7 +76,10 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 /// Open a file for reading without blocking, without becoming its controlling terminal, and
 /// only if it is a regular file.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let file = open_nonblocking(path)?;
+    regular(open_nonblocking(path)?)
+}
+
+fn regular(file: File) -> io::Result<File> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));

@@ -120,11 +120,20 @@ impl Roots {
     /// a terminal. One `openat2(RESOLVE_IN_ROOT)` call where the kernel has it (Linux ≥ 5.6),
     /// else the same resolution done component by component.
     pub fn open_host(&self, rel: impl AsRef<Path>, directory: bool) -> io::Result<File> {
-        let rel = rel.as_ref();
         let mut flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
         if directory {
             flags |= OFlag::O_DIRECTORY;
         }
+        self.open_host_with(rel.as_ref(), flags)
+    }
+
+    /// Whether anything is at `rel` in the host tree (a dangling link is nothing).
+    pub fn host_exists(&self, rel: impl AsRef<Path>) -> bool {
+        self.open_host_with(rel.as_ref(), OFlag::O_PATH | OFlag::O_CLOEXEC)
+            .is_ok()
+    }
+
+    fn open_host_with(&self, rel: &Path, flags: OFlag) -> io::Result<File> {
         if self.host_is_live() {
             return open_read(&self.host_join(rel), flags);
         }
@@ -144,28 +153,6 @@ impl Roots {
 
     fn open_host_by_walk(&self, rel: &Path, flags: OFlag) -> io::Result<File> {
         open_read(&resolve_in(&self.host, rel, true)?.path, flags)
-    }
-
-    /// Whether anything is at `rel` in the host tree (a dangling link is nothing).
-    pub fn host_exists(&self, rel: impl AsRef<Path>) -> bool {
-        match self.host_dir() {
-            Some(dir) if !self.host_is_live() => {
-                let how = OpenHow::new()
-                    .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-                    .resolve(ResolveFlag::RESOLVE_IN_ROOT);
-                match nix::fcntl::openat2(dir.as_fd(), strip_root(rel.as_ref()), how) {
-                    Ok(_) => true,
-                    Err(nix::Error::ENOSYS | nix::Error::EPERM) => self.host_exists_by_path(rel),
-                    Err(_) => false,
-                }
-            }
-            _ => self.host_exists_by_path(rel),
-        }
-    }
-
-    fn host_exists_by_path(&self, rel: impl AsRef<Path>) -> bool {
-        self.in_host(rel)
-            .is_ok_and(|r| std::fs::metadata(r.path).is_ok())
     }
 
     fn host_dir(&self) -> Option<&OwnedFd> {

@@ -30,32 +30,25 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
     let target = crate::resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
     let state = crate::read_state(&target, &link)?;
 
-    let wanted: Option<&[u8]> = match opts.mode {
-        SealMode::Uninitialized => Some(b"uninitialized\n"),
-        SealMode::Empty => Some(b""),
-        SealMode::Missing => None,
+    // What the file becomes (None: removed), the state that already is that, and its name.
+    let (wanted, sealed, new): (Option<&[u8]>, FileState, &str) = match opts.mode {
+        SealMode::Uninitialized => (
+            Some(b"uninitialized\n"),
+            FileState::FirstBootMarker,
+            "\"uninitialized\"",
+        ),
+        SealMode::Empty => (Some(b""), FileState::Empty, "empty"),
+        SealMode::Missing => (None, FileState::Missing, "removed"),
     };
-    let done = match opts.mode {
-        SealMode::Uninitialized => state == FileState::FirstBootMarker,
-        SealMode::Empty => state == FileState::Empty,
-        SealMode::Missing => state == FileState::Missing,
-    };
-    if !done {
+    if state != sealed {
         match wanted {
             Some(bytes) => {
-                let dir =
-                    (target.path.parent() == Some(etc.path.as_path())).then(|| lock.directory());
-                write::write_bytes(&target.path, bytes, dir)
+                write::write_bytes(&target.path, bytes, lock.directory_of(&target.path))
                     .map_err(|e| write_error(&target.path, e))?;
             }
             // The link itself goes: a missing file is what this mode asks for.
             None => std::fs::remove_file(&link).map_err(|e| write_error(&link, e))?,
         }
-        let new = match opts.mode {
-            SealMode::Uninitialized => "\"uninitialized\"",
-            SealMode::Empty => "empty",
-            SealMode::Missing => "removed",
-        };
         changes.push(format!("{}: {state} -> {new}", link.display()));
     }
     match opts.mode {
@@ -104,8 +97,7 @@ fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
         .map(|b| FileState::classify(&b).to_string())
         .unwrap_or_else(|| "unreadable".into());
     if symlink {
-        let tmp = path.with_file_name(".#machine-id.machine-id-init");
-        let _ = std::fs::remove_file(&tmp);
+        let tmp = write::remove_stale_temp(&path).map_err(|e| write_error(&path, e))?;
         std::os::unix::fs::symlink(DBUS_LINK_TARGET, &tmp)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|e| {

@@ -25,12 +25,14 @@ const TEMP_TAG: &str = ".machine-id-init";
 /// and is released when the descriptor closes (even when we are killed).
 pub struct DirLock {
     dir: File,
+    path: PathBuf,
 }
 
 impl DirLock {
-    /// The locked directory, open for reading: what `fsync` needs after a rename in it.
-    pub fn directory(&self) -> &File {
-        &self.dir
+    /// The locked directory, open for reading, when `file` is in it: what `fsync` needs after a
+    /// rename there, without opening the directory again.
+    pub fn directory_of(&self, file: &Path) -> Option<&File> {
+        (file.parent() == Some(self.path.as_path())).then_some(&self.dir)
     }
 }
 
@@ -43,7 +45,10 @@ pub fn lock_dir(dir: &Path) -> io::Result<DirLock> {
         // SAFETY: flock on a descriptor we own.
         let r = unsafe { nix::libc::flock(file.as_raw_fd(), nix::libc::LOCK_EX) };
         if r == 0 {
-            return Ok(DirLock { dir: file });
+            return Ok(DirLock {
+                dir: file,
+                path: dir.to_path_buf(),
+            });
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {

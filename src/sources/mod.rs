@@ -179,9 +179,13 @@ impl Trail {
 
     /// A source that does not apply here: logged at debug level.
     pub fn skip(&self, why: fmt::Arguments) {
-        let text = why.to_string();
-        debug!("{text}");
-        self.push(Verdict::Skipped, text);
+        self.record(log::Level::Debug, Verdict::Skipped, why.to_string());
+    }
+
+    /// Log `text` at `level` and note it.
+    fn record(&self, level: log::Level, verdict: Verdict, text: String) {
+        log::log!(level, "{text}");
+        self.push(verdict, text);
     }
 
     fn push(&self, verdict: Verdict, text: String) {
@@ -215,11 +219,13 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
         trail.current.set(source);
         let noted = trail.notes.borrow().len();
         if source.refused_in_chroot() && env.in_chroot() {
-            let text = format!(
-                "Not using source '{source}': running in a chroot, it describes the outer machine."
+            trail.record(
+                log::Level::Info,
+                Verdict::Skipped,
+                format!(
+                    "Not using source '{source}': running in a chroot, it describes the outer machine."
+                ),
             );
-            info!("{text}");
-            trail.push(Verdict::Skipped, text);
             continue;
         }
         let lookup = match source {
@@ -245,11 +251,13 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
                 trail.push(Verdict::Shadowed, format!("{id} from {origin}"));
             }
             Lookup::Firmware => {
-                let text = format!(
-                    "Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'."
+                trail.record(
+                    log::Level::Debug,
+                    Verdict::Firmware,
+                    format!(
+                        "Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'."
+                    ),
                 );
-                debug!("{text}");
-                trail.push(Verdict::Firmware, text);
                 firmware_requested = true;
             }
             Lookup::Nothing => {
