@@ -49,6 +49,9 @@ echo "boot: kernel $kver, accel $accel"
 
 RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release --locked --target x86_64-unknown-linux-gnu
 bin=$repo/target/x86_64-unknown-linux-gnu/release/machine-id-init
+# The integration files are templates: filled with the installed path into target/units.
+make -s -C "$repo" units
+units=$repo/target/units
 
 # --- the busybox initramfs: /init (tests/boot/init.sh), the tool, the shim's next program.
 initrd=$work/initrd.cpio.gz
@@ -219,8 +222,8 @@ scenario_7() { # a real Debian: mkinitramfs with units/initramfs-tools, systemd 
   mkdir -p "$conf/hooks" "$conf/scripts/init-bottom" "$conf/conf.d"
   cp /etc/initramfs-tools/initramfs.conf "$conf/"
   printf 'MODULES=most\n' > "$conf/conf.d/modules"
-  cp units/initramfs-tools/hooks/machine-id-init "$conf/hooks/"
-  cp units/initramfs-tools/scripts/init-bottom/machine-id-init "$conf/scripts/init-bottom/"
+  cp "$units/initramfs-tools/hooks/machine-id-init" "$conf/hooks/"
+  cp "$units/initramfs-tools/scripts/init-bottom/machine-id-init" "$conf/scripts/init-bottom/"
   chmod +x "$conf/hooks/machine-id-init" "$conf/scripts/init-bottom/machine-id-init"
   MACHINE_ID_INIT_BIN=$bin mkinitramfs -d "$conf" -o "$d/initrd.img" "$kver"
   check 7 "the real initramfs contains the tool" bash -c "lsinitramfs '$d/initrd.img' | grep -q '^usr/sbin/machine-id-init$'"
@@ -237,8 +240,8 @@ scenario_8() { # a real Debian: dracut (with its systemd initrd) and units/dracu
   # Dracut's own modules plus ours, in a private base directory: nothing is installed on the host.
   rm -rf "$d/dracut"
   cp -a /usr/lib/dracut "$d/dracut"
-  cp -r units/dracut/90machine-id-init "$d/dracut/modules.d/"
-  dracutbasedir=$d/dracut MACHINE_ID_INIT_BIN=$bin MACHINE_ID_INIT_UNIT=$repo/units/systemd/machine-id-init.service \
+  cp -r "$units/dracut/90machine-id-init" "$d/dracut/modules.d/"
+  dracutbasedir=$d/dracut MACHINE_ID_INIT_BIN=$bin MACHINE_ID_INIT_UNIT=$units/systemd/machine-id-init.service \
     dracut --quiet --no-hostonly --force --kver "$kver" --add "systemd machine-id-init" \
     --add-drivers "virtio_blk virtio_pci" "$d/initrd.img"
   check 8 "dracut installed the tool and enabled the unit" bash -c \
