@@ -3,7 +3,7 @@
 #   tar=$(rootfs_tar NAME SUITE INCLUDE [CHROOT-COMMAND])
 # prints the path of a tarball of `debootstrap --variant=minbase --include=INCLUDE SUITE`, with
 # CHROOT-COMMAND (a shell command) run inside it afterwards. It is built once and cached under
-# target/rootfs/ (keyed by its recipe, so a changed recipe builds anew); concurrent callers wait
+# target/rootfs/ (or $MII_ROOTFS_CACHE; keyed by its recipe, so a changed recipe builds anew); concurrent callers wait
 # for one build (flock). debootstrap's log is target/rootfs/NAME-KEY.log. Returns 1 on failure.
 # Extract with: tar -C DIR -xf "$tar" (as root: owners and modes are kept).
 
@@ -11,7 +11,7 @@ rootfs_tar() {
   local name=$1 suite=$2 include=$3 post=${4:-}
   local repo dir key tar
   repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  dir=$repo/target/rootfs
+  dir=${MII_ROOTFS_CACHE:-$repo/target/rootfs}
   mkdir -p "$dir"
   key=$(printf '%s\n' "$suite" "$include" "$post" | sha256sum | cut -c1-12)
   tar=$dir/$name-$key.tar
