@@ -122,8 +122,56 @@ scenario_busybox() {
   check usage "/sbin/init did not run" lacks "$work/usage.log" WRONG-INIT
 }
 
+# A bookworm tree (systemd 252, the version RHEL 9 ships) sealed with `uninitialized`, with a
+# unit that records what systemd sees once booted in /mii-result and powers off. Without a
+# console (podman gives none) the tree's files are the evidence.
+bookworm_tree() { # DIR TAR
+  local u=$1/etc/systemd/system/mii-report.service
+  mkdir -p "$1"
+  tar -C "$1" -xf "$2"
+  cp "$bin" "$1/usr/sbin/machine-id-init"
+  "$bin" seal --root "$1" > /dev/null
+  cat > "$u" <<'EOF'
+[Unit]
+Description=Record the machine id and power off
+After=multi-user.target systemd-machine-id-commit.service
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo "MII-RESULT $(cat /etc/machine-id) $(systemd-id128 machine-id)" > /mii-result'
+ExecStartPost=/bin/systemctl --no-block poweroff
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
+  ln -s ../mii-report.service "$1/etc/systemd/system/multi-user.target.wants/"
+}
+
 scenario_systemd() {
-  :
+  local tar c
+  tar=$(rootfs_tar bookworm-systemd bookworm systemd-sysv,udev) || skip "debootstrap of bookworm failed"
+  # Control: systemd 252 alone, with podman's container_uuid=, leaves the seal on disk and
+  # has no id once booted (it cannot bind-mount one over /etc/machine-id in podman).
+  bookworm_tree "$work/alone" "$tar"
+  podman_run alone "$work/alone.log" --systemd=always --rootfs "$work/alone" /lib/systemd/systemd
+  show "$work/alone.log"
+  check alone "systemd 252 alone booted and powered off" [ -s "$work/alone/mii-result" ]
+  check alone "systemd 252 alone leaves uninitialized on disk" \
+    [ "$(cat "$work/alone/etc/machine-id")" = uninitialized ]
+  check alone "and has no valid id once booted" \
+    matches "$(cat "$work/alone/mii-result" 2>&1)" 'MII-RESULT uninitialized *$'
+  # The shim first: commit mode (systemd < 256), podman's container_uuid= on disk.
+  bookworm_tree "$work/shim" "$tar"
+  podman_run shim "$work/shim.log" --systemd=always --rootfs "$work/shim" \
+    /usr/sbin/machine-id-init -- /lib/systemd/systemd
+  show "$work/shim.log"
+  c=$(cid32 shim)
+  check shim "our log line reached podman's output" has "$work/shim.log" \
+    "Initialized machine ID from container UUID (podman, container_uuid= of PID 1): $c"
+  check shim "the id on disk is podman's container_uuid=" [ "$(cat "$work/shim/etc/machine-id")" = "$c" ]
+  check shim "systemd 252 booted with it" [ "$(cat "$work/shim/mii-result" 2>&1)" = "MII-RESULT $c $c" ]
+  check shim "never the DMI UUID" lacks "$work/shim.log" "$DH"
 }
 
 "scenario_$1"
