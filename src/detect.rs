@@ -52,6 +52,13 @@ const DT_HYPERVISOR: &str = "proc/device-tree/hypervisor/compatible";
 const CONTAINER_MANAGER: &str = "run/host/container-manager";
 const CONTAINERENV: &str = "run/.containerenv";
 const DOCKERENV: &str = ".dockerenv";
+const PROC_SELF_PID_NS: &str = "proc/self/ns/pid";
+const PROC_VZ: &str = "proc/vz";
+const PROC_BC: &str = "proc/bc";
+/// The inode of the initial PID namespace (`PROC_PID_INIT_INO` in the kernel).
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+/// systemd's name for a container whose manager did not say who it is.
+pub const CONTAINER_OTHER: &str = "container-other";
 
 /// Where distributions keep `libsystemd-shared-NNN.so`; `*` is any multiarch directory.
 const SYSTEMD_LIB_DIRS: &[&str] = &[
@@ -177,27 +184,58 @@ fn detect_container(env: &Environment) -> Option<String> {
             .flatten()
             .map(|b| trim(&b))
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "container-other".into());
+            .unwrap_or_else(|| CONTAINER_OTHER.into());
         debug!("Running in a container ({name}, from {CONTAINER_MANAGER}).");
         return Some(name);
     }
-    if let Some(v) = env.pid1_env("container") {
-        // Set but empty is systemd's way to say "not a container"; stop looking.
-        if v.is_empty() {
-            debug!("container= is set and empty: not a container.");
-            return None;
+    match env.pid1_env("container") {
+        // Set but empty is systemd's way to say "not a container": no marker file counts then,
+        // but the kernel's word still does (a manager cannot talk a namespace away).
+        Some(v) if v.is_empty() => {
+            debug!("container= is set and empty: ignoring container marker files.");
         }
-        let name = String::from_utf8_lossy(&v).into_owned();
-        debug!("Running in a container ({name}, from container= of PID 1).");
-        return Some(name);
+        Some(v) => {
+            let name = String::from_utf8_lossy(&v).into_owned();
+            debug!("Running in a container ({name}, from container= of PID 1).");
+            return Some(name);
+        }
+        None => {
+            for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
+                if roots.host_exists(rel) {
+                    debug!("Running in a container ({name}, from {rel}).");
+                    return Some(name.into());
+                }
+            }
+        }
     }
-    for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
-        if roots.host_exists(rel) {
-            debug!("Running in a container ({name}, from {rel}).");
-            return Some(name.into());
-        }
+    if roots.host_is_live() {
+        return kernel_container(roots);
     }
     None
+}
+
+/// The kernel's word, which no manager can leave out (`podman --read-only` and `lxc-execute`
+/// leave no marker): a PID namespace that is not the initial one, or OpenVZ. Only meaningful
+/// for the live system.
+fn kernel_container(roots: &Roots) -> Option<String> {
+    if pid_namespace_is_initial(&roots.host_join(PROC_SELF_PID_NS)) == Some(false) {
+        debug!("Running in a container ({CONTAINER_OTHER}: not the initial PID namespace).");
+        return Some(CONTAINER_OTHER.into());
+    }
+    if roots.host_exists(PROC_VZ) && !roots.host_exists(PROC_BC) {
+        debug!("Running in a container (openvz, from {PROC_VZ}).");
+        return Some("openvz".into());
+    }
+    None
+}
+
+/// Whether the PID namespace at `ns` (`/proc/self/ns/pid`) is the kernel's initial one, by its
+/// inode (`PROC_PID_INIT_INO`, what systemd's `namespace_is_init()` compares); `None` when it
+/// cannot be told (no `/proc`).
+pub fn pid_namespace_is_initial(ns: &Path) -> Option<bool> {
+    std::fs::metadata(ns)
+        .ok()
+        .map(|m| m.ino() == PROC_PID_INIT_INO)
 }
 
 fn detect_hypervisor(roots: &Roots) -> Option<String> {

@@ -11,9 +11,10 @@ pub mod machine_id;
 pub mod proc;
 pub mod read;
 pub mod roots;
-pub mod rt;
 pub mod seal;
+pub mod shim;
 pub mod sources;
+pub mod startup;
 pub mod write;
 
 use std::fs::DirBuilder;
@@ -81,14 +82,22 @@ impl Plan {
     }
 }
 
+/// Initialize `etc/machine-id` of `opts.root` (SPEC §2-§5).
 pub fn run(opts: &Options) -> Result<Report, Error> {
     let roots = Roots::new(&opts.root, &opts.host_root);
+    run_in(opts, &Environment::new(&roots))
+}
+
+/// [`run`] in an environment the caller already looked at (the PID 1 shim decides "container"
+/// before anything else, and that answer must be the one the sources see).
+pub fn run_in(opts: &Options, env: &Environment) -> Result<Report, Error> {
+    let roots = env.roots();
     require_directory(roots.root())?;
     require_directory(roots.host())?;
 
     let etc = resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
     let etc_existed = etc.meta.is_some();
-    let result = initialize(opts, &roots, &etc);
+    let result = initialize(opts, env, &etc);
     if result.is_err() && !etc_existed {
         // A failed run leaves the tree as it found it (rmdir only removes it while empty).
         let _ = std::fs::remove_dir(&etc.path);
@@ -96,7 +105,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     result
 }
 
-fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, Error> {
+fn initialize(opts: &Options, env: &Environment, etc: &Resolved) -> Result<Report, Error> {
+    let roots = env.roots();
     let etc_read_only = !opts.dry_run && ensure_directory(etc)? == Directory::ReadOnly;
     let etc_lock = match opts.dry_run || etc_read_only {
         true => None,
@@ -107,7 +117,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     let target = resolve_target(roots, &link)?;
     let state = read_state(&target, &link)?;
     if let Some(format) = opts.explain {
-        return explain(opts, roots, format, &link, &target, state);
+        return explain(opts, env, format, &link, &target, state);
     }
     if let FileState::Initialized(id) = state {
         debug!(
@@ -127,8 +137,7 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
     }
 
     let plan = first_boot_plan(opts.first_boot, &state, roots);
-    let env = Environment::new(roots);
-    let cand = sources::select(&opts.sources, &env).ok_or_else(|| no_source(opts, &link))?;
+    let cand = sources::select(&opts.sources, env).ok_or_else(|| no_source(opts, &link))?;
 
     if opts.dry_run {
         let what = intent(plan, &cand.id, roots, &link, &target, &state);
@@ -176,15 +185,15 @@ fn initialize(opts: &Options, roots: &Roots, etc: &Resolved) -> Result<Report, E
 /// `--explain`: ask every source (also past the winner), and describe what a run would do.
 fn explain(
     opts: &Options,
-    roots: &Roots,
+    env: &Environment,
     format: cli::Format,
     link: &Path,
     target: &Resolved,
     state: FileState,
 ) -> Result<Report, Error> {
+    let roots = env.roots();
     let plan = first_boot_plan(opts.first_boot, &state, roots);
-    let env = Environment::new(roots);
-    let cand = sources::select_explaining(&opts.sources, &env);
+    let cand = sources::select_explaining(&opts.sources, env);
     let action = match (&state, &cand) {
         (FileState::Initialized(id), _) => {
             format!("nothing to do: {} already holds {id}", link.display())

@@ -23,7 +23,7 @@ pub fn lookup(env: &Environment) -> Lookup {
     match read::read_host(env.roots(), CONTAINER_UUID_FILE, ID_FILE_MAX) {
         Ok(Some(bytes)) => only_id(
             env,
-            strip_one(&bytes, b'\n'),
+            strip_one(&bytes, b"\n"),
             &format!("container UUID ({manager}, {})", path.display()),
         ),
         Ok(None) => Lookup::Nothing,

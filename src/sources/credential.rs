@@ -15,23 +15,33 @@ const DMI_ENTRIES: &str = "sys/firmware/dmi/entries";
 const SMBIOS_PREFIX: &[u8] = b"io.systemd.credential:system.machine_id=";
 const CMDLINE_KEY: &str = "systemd.set_credential";
 
+/// A place that holds the credential: its value and where it was, in words.
+type Held = Option<(Vec<u8>, String)>;
+
+/// systemd imports credentials into one set where the first one imported stays: the first place
+/// that holds `system.machine_id` decides, even when its value is unusable (then this source
+/// yields nothing, and no later place is consulted).
 pub fn lookup(env: &Environment) -> Lookup {
     // Firmware and the kernel command line belong to the host when we are in a container.
-    let outside_container = |f: fn(&Environment) -> Lookup| {
+    let outside_container = |f: fn(&Environment) -> Held| {
         if env.container().is_some() {
-            Lookup::Nothing
+            None
         } else {
             f(env)
         }
     };
-    credentials_directory(env)
+    let held = credentials_directory(env)
         .or_else(|| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME)))
         .or_else(|| outside_container(|env| credential_file(env, Path::new(FW_CFG))))
         .or_else(|| outside_container(smbios))
-        .or_else(|| outside_container(cmdline))
+        .or_else(|| outside_container(cmdline));
+    match held {
+        Some((value, origin)) => id_or_firmware(env, &value, &origin),
+        None => Lookup::Nothing,
+    }
 }
 
-fn credentials_directory(env: &Environment) -> Lookup {
+fn credentials_directory(env: &Environment) -> Held {
     use std::os::unix::ffi::OsStrExt;
     let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
         .map(|v| v.as_bytes().to_vec())
@@ -40,32 +50,29 @@ fn credentials_directory(env: &Environment) -> Lookup {
         Some(d) if !d.is_empty() => {
             credential_file(env, &Path::new(std::ffi::OsStr::from_bytes(&d)).join(NAME))
         }
-        _ => Lookup::Nothing,
+        _ => None,
     }
 }
 
-/// A credential file holds exactly the value: no trailing newline (systemd's rule).
-fn credential_file(env: &Environment, rel: &Path) -> Lookup {
+/// A credential file holds exactly the value: no trailing newline (systemd's rule). One that
+/// cannot be read was not imported, so it holds nothing.
+fn credential_file(env: &Environment, rel: &Path) -> Held {
     let path = env.roots().host_join(rel);
     match read::read_host(env.roots(), rel, ID_FILE_MAX) {
-        Ok(Some(v)) => id_or_firmware(env, &v, &format!("credential {NAME} ({})", path.display())),
-        Ok(None) => Lookup::Nothing,
+        Ok(Some(v)) => Some((v, format!("credential {NAME} ({})", path.display()))),
+        Ok(None) => None,
         Err(e) => {
             env.trail()
                 .reject(format_args!("credential {}: {e}", path.display()));
-            Lookup::Nothing
+            None
         }
     }
 }
 
 /// SMBIOS type 11 ("OEM strings") entries, as `-smbios type=11,value=…` or a VMM sets them.
-fn smbios(env: &Environment) -> Lookup {
-    let Ok(dir) = env.roots().open_host(DMI_ENTRIES, true) else {
-        return Lookup::Nothing;
-    };
-    let Ok(entries) = nix::dir::Dir::from_fd(dir.into()) else {
-        return Lookup::Nothing;
-    };
+fn smbios(env: &Environment) -> Held {
+    let dir = env.roots().open_host(DMI_ENTRIES, true).ok()?;
+    let entries = nix::dir::Dir::from_fd(dir.into()).ok()?;
     let mut instances: Vec<(u32, String)> = entries
         .into_iter()
         .flatten()
@@ -88,20 +95,15 @@ fn smbios(env: &Environment) -> Lookup {
                 continue;
             }
         };
-        for s in smbios_type11_strings(&bytes) {
-            if let Some(v) = s.strip_prefix(SMBIOS_PREFIX) {
-                let found = id_or_firmware(
-                    env,
-                    v,
-                    &format!("credential {NAME} (SMBIOS OEM string, {})", path.display()),
-                );
-                if found != Lookup::Nothing {
-                    return found;
-                }
-            }
+        if let Some(v) = smbios_type11_strings(&bytes)
+            .into_iter()
+            .find_map(|s| s.strip_prefix(SMBIOS_PREFIX))
+        {
+            let origin = format!("credential {NAME} (SMBIOS OEM string, {})", path.display());
+            return Some((v.to_vec(), origin));
         }
     }
-    Lookup::Nothing
+    None
 }
 
 /// The strings of one raw SMBIOS type 11 structure: a formatted header (type 11, its length,
@@ -121,22 +123,13 @@ pub fn smbios_type11_strings(raw: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
-fn cmdline(env: &Environment) -> Lookup {
-    let Some(words) = env.cmdline() else {
-        return Lookup::Nothing;
-    };
+fn cmdline(env: &Environment) -> Held {
+    let words = env.cmdline()?;
     let prefix = format!("{NAME}:");
-    proc::cmdline_values(words, CMDLINE_KEY)
-        .filter_map(|v| v.strip_prefix(prefix.as_bytes()))
-        .map(|v| {
-            id_or_firmware(
-                env,
-                v,
-                &format!("credential {NAME} (systemd.set_credential= on the kernel command line)"),
-            )
-        })
-        .find(|l| *l != Lookup::Nothing)
-        .unwrap_or(Lookup::Nothing)
+    let value =
+        proc::cmdline_values(words, CMDLINE_KEY).find_map(|v| v.strip_prefix(prefix.as_bytes()))?;
+    let origin = format!("credential {NAME} (systemd.set_credential= on the kernel command line)");
+    Some((value.to_vec(), origin))
 }
 
 #[cfg(test)]

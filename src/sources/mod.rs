@@ -72,7 +72,7 @@ impl Source {
     }
 
     /// Sources that describe the outer machine when we run in a chroot of it.
-    fn refused_in_chroot(self) -> bool {
+    pub(crate) fn refused_in_chroot(self) -> bool {
         matches!(
             self,
             Source::Cmdline
@@ -105,16 +105,6 @@ pub enum Lookup {
     /// `systemd.machine_id=firmware`: let `vm` act as `firmware`.
     Firmware,
     Nothing,
-}
-
-impl Lookup {
-    /// The first place that has something wins.
-    fn or_else(self, next: impl FnOnce() -> Lookup) -> Lookup {
-        match self {
-            Lookup::Nothing => next(),
-            found => found,
-        }
-    }
 }
 
 /// What one source said about one place, for `--explain`. Every note is also logged.
@@ -215,7 +205,7 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
     let trail = env.trail();
     let mut firmware_requested = false;
     let mut winner: Option<Candidate> = None;
-    for &source in order {
+    for (i, &source) in order.iter().enumerate() {
         trail.current.set(source);
         let noted = trail.notes.borrow().len();
         if source.refused_in_chroot() && env.in_chroot() {
@@ -236,7 +226,7 @@ fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option
             Source::Firmware => vm::lookup(env, true),
             Source::Dbus => dbus::lookup(env),
             Source::Run => run::lookup(env),
-            Source::Random => random::lookup(),
+            Source::Random => random::lookup(env, &order[..i], firmware_requested),
         };
         match lookup {
             Lookup::Id(id, origin) if winner.is_none() => {
@@ -336,7 +326,9 @@ fn id_bytes(
     }
 }
 
-/// Drop exactly one trailing `\n` (or NUL for device-tree strings), never more.
-fn strip_one(bytes: &[u8], end: u8) -> &[u8] {
-    bytes.strip_suffix(&[end]).unwrap_or(bytes)
+/// Drop one trailing byte that is one of `ends` (the first that matches), never more.
+fn strip_one<'a>(bytes: &'a [u8], ends: &[u8]) -> &'a [u8] {
+    ends.iter()
+        .find_map(|e| bytes.strip_suffix(&[*e]))
+        .unwrap_or(bytes)
 }

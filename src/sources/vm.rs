@@ -8,14 +8,16 @@ use crate::machine_id::MachineId;
 use crate::read::{self, ID_FILE_MAX};
 
 /// Only the first of these that exists is read: a broken one is not a reason to trust another.
-const UUID_FILES: &[(&str, &str, u8)] = &[
+/// The last column is the terminator allowed after the UUID (one byte at most: a device-tree
+/// string ends in NUL, or else in a newline, never both).
+const UUID_FILES: &[(&str, &str, &[u8])] = &[
     (
         "sys/class/dmi/id/product_uuid",
         "SMBIOS product UUID",
-        b'\n',
+        b"\n",
     ),
-    ("proc/device-tree/vm,uuid", "device-tree vm,uuid", 0),
-    ("sys/hypervisor/uuid", "Xen hypervisor UUID", b'\n'),
+    ("proc/device-tree/vm,uuid", "device-tree vm,uuid", b"\0\n"),
+    ("sys/hypervisor/uuid", "Xen hypervisor UUID", b"\n"),
 ];
 
 pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
@@ -47,7 +49,7 @@ pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
                 return Lookup::Nothing;
             }
         };
-        let Some(id) = MachineId::parse_dashed(strip_one(&bytes, *terminator)) else {
+        let Some(id) = MachineId::parse_dashed(strip_one(&bytes, terminator)) else {
             env.trail().reject(format_args!(
                 "{origin} {}: {} is not a UUID",
                 path.display(),
