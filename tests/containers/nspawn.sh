@@ -77,8 +77,8 @@ scenario_busybox() {
   check ro "and in /run/machine-id" has "$work/ro.log" "PROBE-RUNID $UH"
   check ro "the tree's file is untouched (empty)" [ ! -s "$work/ro-shim/etc/machine-id" ]
   check ro "without the shim /etc/machine-id stays empty" [ -z "$(probe_id "$work/ro-ctl.log")" ]
-  check ro "our log line names the source" has "$work/ro.log" \
-    "Initialized machine ID from container UUID (systemd-nspawn, container_uuid= of PID 1): $UH"
+  check ro "our log line names the source and the hand-over" has "$work/ro.log" \
+    "/etc is read-only: initialized machine ID from container UUID (systemd-nspawn, container_uuid= of PID 1): $UH, in /run/machine-id, bind-mounted over /etc/machine-id."
   common_checks ro "$work/ro.log" "$work/ro-ctl.log" "+ /etc/machine-id tmpfs"
 
   # --as-pid2: nspawn's stub init is PID 1, with an empty environment (nspawn 252 sets
