@@ -50,7 +50,9 @@ lxc_start() { # NAME LOG
 lxc_execute() { # NAME LOG COMMAND...
   local name=$1 log=$2
   shift 2
-  timeout 60 lxc-execute -n "mii-$name" -P "$lxcpath" -- "$@" > "$log" 2>&1 < /dev/null ||
+  # init.lxc keeps the caller's environment: a clean one, whatever runs the tests.
+  timeout 60 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    lxc-execute -n "mii-$name" -P "$lxcpath" -- "$@" > "$log" 2>&1 < /dev/null ||
     echo "MII-EXIT $?" >> "$log"
 }
 

@@ -39,13 +39,17 @@ podman_run() { # NAME LOG PODMAN-RUN-ARGS...
 }
 cid32() { cut -c1-32 "$work/$1.cid"; }
 
+# The shim as the container's entrypoint, as an image declares it (ENTRYPOINT [...]); the
+# command is the program after --. (--rootfs is a flag: its directory is the first operand,
+# the command follows it.)
+entrypoint='["/usr/sbin/machine-id-init", "--"]'
 pair() { # NAME PODMAN-OPTIONS...
   local name=$1
   shift
   make_busybox_tree "$work/$name-shim"
   make_busybox_tree "$work/$name-ctl"
-  podman_run "$name" "$work/$name.log" "$@" --rootfs "$work/$name-shim" \
-    /usr/sbin/machine-id-init -- /probe a b
+  podman_run "$name" "$work/$name.log" "$@" --entrypoint "$entrypoint" \
+    --rootfs "$work/$name-shim" /probe a b
   podman_run "$name-ctl" "$work/$name-ctl.log" "$@" --rootfs "$work/$name-ctl" /probe a b
   show "$work/$name.log"
 }
