@@ -145,6 +145,24 @@ no_more_devices() { # LOG-WITH-SHIM LOG-WITHOUT: no block device the manager did
   [ "$(grep -ac '^PROBE-BLK ' "$1")" -le "$(grep -ac '^PROBE-BLK ' "$2")" ] &&
     ! grep -aq '^PROBE-MNT /dev devtmpfs' "$1"
 }
+# Nothing of the run reached the host's kernel log (/dev/kmsg): the ids a run ended with are
+# fresh (random, or a UUID made for this run), so any kernel log line holding one is ours.
+not_in_kmsg() { # STRING...
+  local k x
+  k=$(dmesg) || { echo "    dmesg failed"; return 1; }
+  for x in "$@"; do
+    if grep -qF -- "$x" <<< "$k"; then echo "    in the kernel log: $x"; return 1; fi
+  done
+}
+kmsg_clean() { # LOG
+  local ids
+  ids=$({ grep -a '^PROBE-ID \|^PROBE-RUNID ' "$1" || true; } | sed 's/^[^ ]* //' | tr -d '\r' | sed '/^$/d' | sort -u)
+  [ -n "$ids" ] || { echo "    no id in the run's output"; return 1; }
+  # shellcheck disable=SC2086 # one id a word
+  not_in_kmsg $ids
+}
+# A usage error this run alone makes (see not_in_kmsg).
+bad_option=--no-such-option-$(cut -c1-8 /proc/sys/kernel/random/uuid)
 show() { # LOG: the run's output, indented, for the test log
   sed 's/^/    | /' "$1"
 }

@@ -24,7 +24,8 @@ trap cleanup EXIT
 build_bin
 make_dmi
 
-U=0b8f4e21-7c3a-4d59-8e16-a2f9c4d7e053
+# The UUID passed by lxc.environment, new for every run (see kmsg_clean).
+U=$(cat /proc/sys/kernel/random/uuid)
 UH=${U//-/}
 
 # A container NAME: a fresh busybox tree and a config; extra config lines on stdin.
@@ -64,6 +65,7 @@ common_checks() { # NAME LOG CONTROL-LOG PID
   check "$name" "/sbin/init did not run" lacks "$log" WRONG-INIT
   check "$name" "no host block device, /dev not devtmpfs" no_host_devices "$log"
   check "$name" "the mount table is the one LXC made" same_mounts "$log" "$ctl"
+  check "$name" "nothing reached the host's kernel log" kmsg_clean "$log"
 }
 
 random_checks() { # NAME LOG
@@ -108,13 +110,14 @@ EOF
   # A usage error as PID 1: logged, and the program after -- still runs.
   container usage <<EOF
 lxc.environment = container_uuid=$U
-lxc.init.cmd = /usr/sbin/machine-id-init --no-such-option -- /probe a b
+lxc.init.cmd = /usr/sbin/machine-id-init $bad_option -- /probe a b
 EOF
   lxc_start usage "$work/usage.log"
   show "$work/usage.log"
-  check usage "the usage error is logged" has "$work/usage.log" "no-such-option"
+  check usage "the usage error is logged" has "$work/usage.log" "$bad_option"
   check usage "the program after -- ran as PID 1, with its arguments" has "$work/usage.log" "PROBE pid=1 args=a b"
   check usage "/sbin/init did not run" lacks "$work/usage.log" WRONG-INIT
+  check usage "nothing reached the host's kernel log" not_in_kmsg "$bad_option"
 
   # lxc-execute: LXC's init.lxc is PID 1 and carries the caller's environment (no container=,
   # no marker): only the PID namespace tells. The tool is PID 2, not the shim.

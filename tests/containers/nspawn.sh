@@ -14,7 +14,8 @@ trap cleanup_work EXIT
 build_bin
 make_dmi
 
-U=6a1c0e52-3b7d-4f21-9c84-d2e5f0a17b39
+# The manager's UUID, new for every run (so the kernel log check can tell this run's lines).
+U=$(cat /proc/sys/kernel/random/uuid)
 UH=${U//-/}
 
 # nspawn 252 in this environment: no machined to register with, no unit of its own.
@@ -49,6 +50,7 @@ common_checks() { # NAME LOG CONTROL-LOG [EXPECTED-MOUNT-DELTA...]
   check "$name" "no host block device, /dev not devtmpfs" no_host_devices "$log"
   check "$name" "the mount table is the one nspawn made${4:+ (plus the bind mount)}" \
     same_mounts "$log" "$ctl" "$@"
+  check "$name" "nothing reached the host's kernel log" kmsg_clean "$log"
 }
 
 scenario_busybox() {
@@ -93,11 +95,12 @@ scenario_busybox() {
 
   # A usage error as PID 1: logged, and the program after -- still runs (not /sbin/init).
   make_busybox_tree "$work/usage"
-  nspawn "$work/usage.log" "$work/usage" --uuid="$U" /usr/sbin/machine-id-init --no-such-option -- /probe a b
+  nspawn "$work/usage.log" "$work/usage" --uuid="$U" /usr/sbin/machine-id-init "$bad_option" -- /probe a b
   show "$work/usage.log"
-  check usage "the usage error is logged" has "$work/usage.log" "no-such-option"
+  check usage "the usage error is logged" has "$work/usage.log" "$bad_option"
   check usage "the program after -- ran, with its arguments, as PID 1" has "$work/usage.log" "PROBE pid=1 args=a b"
   check usage "/sbin/init did not run" lacks "$work/usage.log" WRONG-INIT
+  check usage "nothing reached the host's kernel log" not_in_kmsg "$bad_option"
 }
 
 scenario_boot() {
@@ -143,6 +146,8 @@ EOF
   check boot "and still saw its first boot (the seal was kept)" has "$log" "Detected first boot"
   check boot "once booted, /etc/machine-id and systemd-id128 say --uuid" has "$log" "MII-RESULT $UH $UH"
   check boot "never the DMI UUID" lacks "$log" "$DH"
+  check boot "nothing reached the host's kernel log (ours or the journal's)" \
+    not_in_kmsg "$UH"
   check boot "no host block device, /dev not devtmpfs" no_host_devices "$log"
   check boot "systemd powered off by itself (nspawn exit status 0)" lacks "$log" "MII-EXIT"
 }

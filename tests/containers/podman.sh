@@ -67,6 +67,7 @@ common_checks() { # NAME [DEVICES-CHECK]
     check "$name" "no host block device, /dev not devtmpfs" no_host_devices "$log"
   fi
   check "$name" "the mount table is the one podman made" same_mounts "$log" "$ctl"
+  check "$name" "nothing reached the host's kernel log" kmsg_clean "$log"
 }
 
 # A random id, and the line that says podman passed none.
@@ -119,11 +120,12 @@ scenario_busybox() {
   # A usage error as PID 1: logged, and the program after -- still runs.
   make_busybox_tree "$work/usage"
   podman_run usage "$work/usage.log" --rootfs "$work/usage" \
-    /usr/sbin/machine-id-init --no-such-option -- /probe a b
+    /usr/sbin/machine-id-init "$bad_option" -- /probe a b
   show "$work/usage.log"
-  check usage "the usage error is logged" has "$work/usage.log" "no-such-option"
+  check usage "the usage error is logged" has "$work/usage.log" "$bad_option"
   check usage "the program after -- ran as PID 1, with its arguments" has "$work/usage.log" "PROBE pid=1 args=a b"
   check usage "/sbin/init did not run" lacks "$work/usage.log" WRONG-INIT
+  check usage "nothing reached the host's kernel log" not_in_kmsg "$bad_option"
 }
 
 # A bookworm tree (systemd 252, the version RHEL 9 ships) sealed with `uninitialized`, with a
