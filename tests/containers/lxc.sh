@@ -24,9 +24,6 @@ trap cleanup EXIT
 build_bin
 make_dmi
 
-# The UUID passed by lxc.environment, new for every run (see kmsg_clean).
-U=$(cat /proc/sys/kernel/random/uuid)
-UH=${U//-/}
 
 # A container NAME: a fresh busybox tree and a config; extra config lines on stdin.
 container() { # NAME
@@ -82,6 +79,7 @@ scenario_all() {
   local s
   # lxc.environment = container_uuid=U: the shim as lxc.init.cmd takes it from its own
   # environment (LXC sets container=lxc there).
+  fresh_uuid
   for s in env env-ctl; do
     container "$s" <<EOF
 lxc.environment = container_uuid=$U
@@ -108,6 +106,7 @@ EOF
   common_checks none "$work/none.log" "$work/none-ctl.log" 1
 
   # A usage error as PID 1: logged, and the program after -- still runs.
+  fresh_uuid
   container usage <<EOF
 lxc.environment = container_uuid=$U
 lxc.init.cmd = /usr/sbin/machine-id-init $bad_option -- /probe a b
@@ -133,6 +132,7 @@ EOF
   # lxc-execute with lxc.environment: LXC 5.0 puts container_uuid= (and container=lxc) into the
   # command's environment only, not init.lxc's (observed). The tool is PID 2 and reads PID 1's
   # (SPEC §3, as systemd does): no UUID, a random id, and still never D.
+  fresh_uuid
   container exec-env <<EOF
 lxc.environment = container_uuid=$U
 EOF

@@ -14,9 +14,6 @@ trap cleanup_work EXIT
 build_bin
 make_dmi
 
-# The manager's UUID, new for every run (so the kernel log check can tell this run's lines).
-U=$(cat /proc/sys/kernel/random/uuid)
-UH=${U//-/}
 
 # nspawn 252 in this environment: no machined to register with, no unit of its own.
 # --console=pipe: the container's stdout and stderr are ours; a systemd as PID 1 wants a
@@ -56,6 +53,7 @@ common_checks() { # NAME LOG CONTROL-LOG [EXPECTED-MOUNT-DELTA...]
 scenario_busybox() {
   local line
   # --uuid: the shim as PID 1 takes container_uuid= from its own environment.
+  fresh_uuid
   pair uuid --uuid="$U"
   line=$(our_line "$work/uuid.log")
   check uuid "our log line reached the container's output, naming nspawn and the source" \
@@ -66,6 +64,7 @@ scenario_busybox() {
   common_checks uuid "$work/uuid.log" "$work/uuid-ctl.log"
 
   # -U: a private user namespace; the same, from a root that is not the host's root.
+  fresh_uuid
   pair userns -U --uuid="$U"
   check userns "the id is --uuid" [ "$(probe_id "$work/userns.log")" = "$UH" ]
   check userns "our log line names nspawn" has "$work/userns.log" \
@@ -74,6 +73,7 @@ scenario_busybox() {
 
   # --read-only: the id goes to /run/machine-id and is bind-mounted over /etc/machine-id (SPEC
   # §5): the one mount the shim adds; the tree's empty file stays empty.
+  fresh_uuid
   pair ro --read-only --uuid="$U"
   check ro "the id is --uuid, in /etc/machine-id" [ "$(probe_id "$work/ro.log")" = "$UH" ]
   check ro "and in /run/machine-id" has "$work/ro.log" "PROBE-RUNID $UH"
@@ -86,6 +86,7 @@ scenario_busybox() {
   # --as-pid2: nspawn's stub init is PID 1, with an empty environment (nspawn 252 sets
   # container= and container_uuid= for PID 2 only): the tool (PID 2, not the shim) takes
   # /run/host/container-uuid.
+  fresh_uuid
   pair pid2 --as-pid2 --uuid="$U"
   check pid2 "the id is --uuid" [ "$(probe_id "$work/pid2.log")" = "$UH" ]
   check pid2 "our log line names /run/host/container-uuid" has "$work/pid2.log" \
@@ -94,6 +95,7 @@ scenario_busybox() {
   common_checks pid2 "$work/pid2.log" "$work/pid2-ctl.log"
 
   # A usage error as PID 1: logged, and the program after -- still runs (not /sbin/init).
+  fresh_uuid
   make_busybox_tree "$work/usage"
   nspawn "$work/usage.log" "$work/usage" --uuid="$U" /usr/sbin/machine-id-init "$bad_option" -- /probe a b
   show "$work/usage.log"
@@ -105,6 +107,7 @@ scenario_busybox() {
 
 scenario_boot() {
   local tar tree=$work/trixie log=$work/boot.log u
+  fresh_uuid
   tar=$(rootfs_tar trixie-systemd trixie systemd-sysv,udev) || skip "debootstrap of trixie failed"
   mkdir -p "$tree"
   tar -C "$tree" -xf "$tar"
