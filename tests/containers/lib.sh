@@ -28,7 +28,7 @@ need_tools() { # COMMAND:PACKAGE...
   for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
-  [ "${#need[@]}" -eq 0 ] || skip "missing Debian packages: ${need[*]} (.ci/packages/containers.txt)"
+  [ "${#need[@]}" -eq 0 ] || skip "missing Debian packages: $(printf "%s\n" "${need[@]}" | sort -u | tr "\n" " ")(.ci/packages/containers.txt)"
   [ "$(id -u)" -eq 0 ] || skip "needs root"
 }
 
