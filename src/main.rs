@@ -7,7 +7,7 @@ use machine_id_init::cli::{self, Command, HELP};
 use machine_id_init::detect::Environment;
 use machine_id_init::log::LogTarget;
 use machine_id_init::roots::{self, Roots};
-use machine_id_init::{shim, startup};
+use machine_id_init::{explain, shim, startup};
 
 const SUCCESS: c_int = 0;
 const FAILURE: c_int = 1;
@@ -42,7 +42,7 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         }
     };
     let roots = Roots::new(&opts.root, &opts.host_root);
-    let env = Environment::new(&roots);
+    let env = Environment::with_pid1(&roots, pid1);
     let prepared = match pid1 && roots.host_is_live() {
         true => Some(shim::prepare(&env)),
         false => None,
@@ -51,13 +51,18 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
         opts.log_target,
         opts.verbosity,
         &roots.host_join(roots::KMSG),
+        pid1,
         || env.container().is_some(),
     );
     for note in prepared.iter().flat_map(|p| &p.notes) {
         log::debug!("{note}");
     }
 
-    let code = match machine_id_init::run_in(&opts, &env) {
+    let outcome = match opts.explain {
+        Some(format) => explain(&opts, &env, format),
+        None => machine_id_init::run_in(&opts, &env),
+    };
+    let code = match outcome {
         Ok(report) => {
             if opts.print {
                 // No runtime clean-up flushes stdout after a C `main`: do it here.
@@ -81,11 +86,26 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     }
 }
 
+/// `--explain`: the report is this mode's output, printed even when a run would fail.
+fn explain(
+    opts: &cli::Options,
+    env: &Environment,
+    format: cli::Format,
+) -> Result<machine_id_init::Report, machine_id_init::Error> {
+    let explained = machine_id_init::explain_in(opts, env)?;
+    say(&match format {
+        cli::Format::Text => explain::render_text(&explained.explanation),
+        cli::Format::Json => explain::render_json(&explained.explanation),
+    });
+    explained.outcome
+}
+
 fn seal(opts: &cli::SealOptions) -> c_int {
     machine_id_init::log::init(
         LogTarget::Stderr,
         opts.verbosity,
         std::path::Path::new(""),
+        false,
         || false,
     );
     match machine_id_init::seal::seal(opts) {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Lookup, id_or_firmware};
+use super::{Answer, Answers, id_or_firmware};
 use crate::detect::Environment;
 use crate::proc;
 use crate::read::{self, BLOB_MAX, ID_FILE_MAX};
@@ -20,35 +20,39 @@ type Held = Option<(Vec<u8>, String)>;
 
 /// systemd imports credentials into one set where the first one imported stays: the first place
 /// that holds `system.machine_id` decides, even when its value is unusable (then this source
-/// yields nothing, and no later place is consulted).
-pub fn lookup(env: &Environment) -> Lookup {
-    // Firmware and the kernel command line belong to the host when we are in a container.
-    let outside_container = |f: fn(&Environment) -> Held| {
-        if env.container().is_some() {
-            None
-        } else {
-            f(env)
-        }
-    };
-    let held = credentials_directory(env)
-        .or_else(|| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME)))
-        .or_else(|| outside_container(|env| credential_file(env, Path::new(FW_CFG))))
-        .or_else(|| outside_container(smbios))
-        .or_else(|| outside_container(cmdline));
-    match held {
-        Some((value, origin)) => id_or_firmware(env, &value, &origin),
-        None => Lookup::Nothing,
-    }
+/// yields nothing, and no later place is consulted). A place that cannot be read imported
+/// nothing; it is refused on the way.
+pub fn lookup(env: &Environment) -> Answers {
+    let mut answers = Answers::new();
+    let places: [&dyn Fn(&mut Answers) -> Held; 5] = [
+        &|a| credentials_directory(env, a),
+        &|a| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME), a),
+        // Firmware and the kernel command line belong to the host when we are in a container.
+        &|a| outside_container(env, || credential_file(env, Path::new(FW_CFG), a)),
+        &|a| outside_container(env, || smbios(env, a)),
+        &|_| outside_container(env, || cmdline(env)),
+    ];
+    let held = places.iter().find_map(|place| place(&mut answers));
+    answers.push(match held {
+        Some((value, origin)) => id_or_firmware(&value, &origin),
+        None => Answer::Nothing(format!("no {NAME} credential.")),
+    });
+    answers
 }
 
-fn credentials_directory(env: &Environment) -> Held {
+fn outside_container(env: &Environment, f: impl FnOnce() -> Held) -> Held {
+    if env.container().is_some() { None } else { f() }
+}
+
+fn credentials_directory(env: &Environment, answers: &mut Answers) -> Held {
     use std::os::unix::ffi::OsStrExt;
     let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
         .map(|v| v.as_bytes().to_vec())
         .or_else(|| env.pid1_env("CREDENTIALS_DIRECTORY"));
     match dir {
         Some(d) if !d.is_empty() => {
-            credential_file(env, &Path::new(std::ffi::OsStr::from_bytes(&d)).join(NAME))
+            let dir = Path::new(std::ffi::OsStr::from_bytes(&d));
+            credential_file(env, &dir.join(NAME), answers)
         }
         _ => None,
     }
@@ -56,21 +60,23 @@ fn credentials_directory(env: &Environment) -> Held {
 
 /// A credential file holds exactly the value: no trailing newline (systemd's rule). One that
 /// cannot be read was not imported, so it holds nothing.
-fn credential_file(env: &Environment, rel: &Path) -> Held {
+fn credential_file(env: &Environment, rel: &Path, answers: &mut Answers) -> Held {
     let path = env.roots().host_join(rel);
     match read::read_host(env.roots(), rel, ID_FILE_MAX) {
         Ok(Some(v)) => Some((v, format!("credential {NAME} ({})", path.display()))),
         Ok(None) => None,
         Err(e) => {
-            env.trail()
-                .reject(format_args!("credential {}: {e}", path.display()));
+            answers.push(Answer::rejected(format_args!(
+                "credential {}: {e}",
+                path.display()
+            )));
             None
         }
     }
 }
 
 /// SMBIOS type 11 ("OEM strings") entries, as `-smbios type=11,value=…` or a VMM sets them.
-fn smbios(env: &Environment) -> Held {
+fn smbios(env: &Environment, answers: &mut Answers) -> Held {
     let dir = env.roots().open_host(DMI_ENTRIES, true).ok()?;
     let entries = nix::dir::Dir::from_fd(dir.into()).ok()?;
     let mut instances: Vec<(u32, String)> = entries
@@ -90,8 +96,10 @@ fn smbios(env: &Environment) -> Held {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
-                env.trail()
-                    .reject(format_args!("SMBIOS entry {}: {e}", path.display()));
+                answers.push(Answer::rejected(format_args!(
+                    "SMBIOS entry {}: {e}",
+                    path.display()
+                )));
                 continue;
             }
         };
