@@ -44,22 +44,22 @@ fn run(script: &str, scenario: &str, min_checks: usize) {
     );
 }
 
-/// nspawn with busybox: --uuid, -U, --read-only, --as-pid2, a usage error as PID 1.
+/// nspawn with busybox: --uuid, none, -U, --read-only, --as-pid2, a usage error as PID 1.
 #[test]
 fn nspawn_busybox() {
-    run("nspawn.sh", "busybox", 40);
+    run("nspawn.sh", "busybox", 56);
 }
 
 /// nspawn: the shim as PID 1 before Debian trixie's systemd 257 (and systemd alone).
 #[test]
 fn nspawn_systemd_boot() {
-    run("nspawn.sh", "boot", 8);
+    run("nspawn.sh", "boot", 10);
 }
 
 /// podman with busybox: default, --systemd=always, --privileged, --read-only, a usage error.
 #[test]
 fn podman_busybox() {
-    run("podman.sh", "busybox", 45);
+    run("podman.sh", "busybox", 51);
 }
 
 /// podman with Debian bookworm's systemd 252: alone (the control) and after the shim.
@@ -71,5 +71,5 @@ fn podman_systemd_252() {
 /// LXC: lxc-start with and without lxc.environment, a usage error, lxc-execute.
 #[test]
 fn lxc() {
-    run("lxc.sh", "all", 40);
+    run("lxc.sh", "all", 44);
 }

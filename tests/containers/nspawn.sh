@@ -2,7 +2,7 @@
 # shellcheck disable=SC1091,SC2034,SC2154  # lib.sh (checked on its own) sets work, bin, dmi; reads suite
 # machine-id-init under the real systemd-nspawn, with the fake VMware DMI UUID D bound over the
 # container's /sys/class. Run by tests/containers.rs.
-#   tests/containers/nspawn.sh busybox   --uuid, -U, --read-only, --as-pid2, a usage error
+#   tests/containers/nspawn.sh busybox   --uuid, none, -U, --read-only, --as-pid2, a usage error
 #   tests/containers/nspawn.sh boot      the shim as PID 1 before a real systemd (Debian trixie)
 set -euo pipefail
 suite=nspawn-${1:?busybox or boot}
@@ -62,6 +62,16 @@ scenario_busybox() {
   check uuid "written to the tree's /etc/machine-id" [ "$(cat "$work/uuid-shim/etc/machine-id")" = "$UH" ]
   check uuid "the probe ran as PID 1 (exec, not a child)" has "$work/uuid.log" "PROBE pid=1 "
   common_checks uuid "$work/uuid.log" "$work/uuid-ctl.log"
+
+  # No --uuid: nspawn passes a random UUID of its own (observed), which the shim takes.
+  pair nouuid
+  local c
+  c=$(sed -n 's/^PROBE-ENV container_uuid=//p' "$work/nouuid.log" | tr -d -- '-\r')
+  check nouuid "nspawn passed a container_uuid= of its own (observed)" is_id "$c"
+  check nouuid "the id is that UUID" [ "$(probe_id "$work/nouuid.log")" = "$c" ]
+  check nouuid "our log line names it" has "$work/nouuid.log" \
+    "Initialized machine ID from container UUID (systemd-nspawn, container_uuid= of PID 1): $c."
+  common_checks nouuid "$work/nouuid.log" "$work/nouuid-ctl.log"
 
   # -U: a private user namespace; the same, from a root that is not the host's root.
   fresh_uuid
