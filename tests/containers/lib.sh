@@ -79,7 +79,7 @@ make_dmi() {
 
 # The probe: what runs after the shim (or instead of it, in the control runs). It reports the
 # id, PID 1's container variables, the mount table as (mount point, file system type) pairs,
-# block devices under /dev, and whether the fake DMI UUID is visible.
+# block devices under /dev, /dev/kmsg, and whether the fake DMI UUID is visible.
 write_probe() { # FILE
   cat > "$1" <<'EOF'
 #!/bin/sh
@@ -90,6 +90,7 @@ echo "PROBE-DMI $(cat /sys/class/dmi/id/product_uuid 2>&1)"
 tr '\0' '\n' < /proc/1/environ | grep '^container' | sed 's/^/PROBE-ENV /'
 awk '{ for (i = 7; $i != "-"; i++) ; print "PROBE-MNT", $5, $(i + 1) }' /proc/self/mountinfo
 find /dev -type b | sed 's/^/PROBE-BLK /'
+if [ -e /dev/kmsg ]; then echo "PROBE-KMSG /dev/kmsg exists"; fi
 EOF
   chmod 0755 "$1"
 }

@@ -15,8 +15,8 @@ names=()
 cleanup() {
   local n
   for n in "${names[@]}"; do
-    lxc-stop -k -n "$n" -P "$lxcpath" >/dev/null 2>&1 || true
-    lxc-destroy -f -n "$n" -P "$lxcpath" >/dev/null 2>&1 || true
+    timeout -k 5 30 lxc-stop -k -n "$n" -P "$lxcpath" >/dev/null 2>&1 || true
+    timeout -k 5 30 lxc-destroy -f -n "$n" -P "$lxcpath" >/dev/null 2>&1 || true
   done
   cleanup_work
 }
@@ -43,13 +43,13 @@ container() { # NAME
   } > "$d/config"
 }
 lxc_start() { # NAME LOG
-  timeout 60 lxc-start -F -n "mii-$1" -P "$lxcpath" > "$2" 2>&1 < /dev/null || echo "MII-EXIT $?" >> "$2"
+  timeout -k 10 60 lxc-start -F -n "mii-$1" -P "$lxcpath" > "$2" 2>&1 < /dev/null || echo "MII-EXIT $?" >> "$2"
 }
 lxc_execute() { # NAME LOG COMMAND...
   local name=$1 log=$2
   shift 2
   # init.lxc keeps the caller's environment: a clean one, whatever runs the tests.
-  timeout 60 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  timeout -k 10 60 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     lxc-execute -n "mii-$name" -P "$lxcpath" -- "$@" > "$log" 2>&1 < /dev/null ||
     echo "MII-EXIT $?" >> "$log"
 }

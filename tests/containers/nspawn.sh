@@ -22,7 +22,7 @@ console=pipe
 nspawn() { # LOG TREE NSPAWN-ARGS...
   local log=$1 tree=$2
   shift 2
-  timeout 120 systemd-nspawn --register=no --keep-unit -q --console="$console" -D "$tree" \
+  timeout -k 10 120 systemd-nspawn --register=no --keep-unit -q --console="$console" -D "$tree" \
     --bind-ro="$dmi:/sys/class" "$@" > "$log" 2>&1 < /dev/null || echo "MII-EXIT $?" >> "$log"
 }
 
