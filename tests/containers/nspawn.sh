@@ -14,7 +14,6 @@ trap cleanup_work EXIT
 build_bin
 make_dmi
 
-
 # nspawn 252 in this environment: no machined to register with, no unit of its own.
 # --console=pipe: the container's stdout and stderr are ours; a systemd as PID 1 wants a
 # console, so the boot uses read-only (a pty whose output nspawn copies to its stdout).
@@ -45,7 +44,7 @@ common_checks() { # NAME LOG CONTROL-LOG [EXPECTED-MOUNT-DELTA...]
   check "$name" "the program after -- ran, with its arguments" has "$log" "args=a b"
   check "$name" "/sbin/init did not run" lacks "$log" WRONG-INIT
   check "$name" "no host block device, /dev not devtmpfs" no_host_devices "$log"
-  check "$name" "the mount table is the one nspawn made${4:+ (plus the bind mount)}" \
+  check "$name" "the mount table is the one nspawn made${1:+ (plus the bind mount)}" \
     same_mounts "$log" "$ctl" "$@"
   check "$name" "nothing reached the host's kernel log" kmsg_clean "$log"
 }
