@@ -56,10 +56,11 @@ fn nspawn_systemd_boot() {
     run("nspawn.sh", "boot", 10);
 }
 
-/// podman with busybox: default, --systemd=always, --privileged, --read-only, a usage error.
+/// podman with busybox: default, --systemd=always, --privileged, --read-only (with and without
+/// --systemd=always), a usage error.
 #[test]
 fn podman_busybox() {
-    run("podman.sh", "busybox", 51);
+    run("podman.sh", "busybox", 61);
 }
 
 /// podman with Debian bookworm's systemd 252: alone (the control) and after the shim.

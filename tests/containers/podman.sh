@@ -3,8 +3,8 @@
 # machine-id-init under the real podman (4.3, rootful, `podman run --rootfs DIR`: no image
 # registry), with the fake VMware DMI UUID D bound over the container's /sys/class.
 # Run by tests/containers.rs.
-#   tests/containers/podman.sh busybox   default, --systemd=always, --privileged, --read-only,
-#                                        a usage error
+#   tests/containers/podman.sh busybox   default, --systemd=always, --privileged, --read-only
+#                                        (also with --systemd=always), a usage error
 #   tests/containers/podman.sh systemd   Debian bookworm's systemd 252 as PID 1, alone and
 #                                        after the shim
 set -euo pipefail
@@ -122,6 +122,16 @@ scenario_busybox() {
   check ro "/run/machine-id holds a valid id" is_id "$c"
   check ro "the tree's file is untouched (empty)" [ ! -s "$work/ro-shim/etc/machine-id" ]
   common_checks ro
+
+  # --read-only --systemd=always: no marker either, but container_uuid=; the id is podman's,
+  # handed over in /run/machine-id.
+  pair ro-always --read-only --systemd=always
+  c=$(cid32 ro-always)
+  check ro-always "podman passed container_uuid= and no other marker (observed)" \
+    [ "$(grep -a '^PROBE-ENV container' "$work/ro-always-ctl.log")" = "PROBE-ENV container_uuid=$(cid32 ro-always-ctl)" ]
+  check ro-always "/run/machine-id holds podman's container_uuid=" has "$work/ro-always.log" "PROBE-RUNID $c"
+  check ro-always "the tree's file is untouched (empty)" [ ! -s "$work/ro-always-shim/etc/machine-id" ]
+  common_checks ro-always
 
   # A usage error as PID 1: logged, and the program after -- still runs.
   make_busybox_tree "$work/usage"
