@@ -7,60 +7,17 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_machine-id-init");
+mod common;
+
+use common::{BIN, Entry, snapshot};
+
 /// Not a timing assertion: a run that takes this long is hung, and is killed.
 const HANG: Duration = Duration::from_secs(20);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
-    Dir(u32),
-    File(Vec<u8>, u32),
-    Link(PathBuf),
-    Fifo,
-    Socket,
-    Other,
-}
-
-fn snapshot(base: &Path) -> BTreeMap<String, Entry> {
-    let mut out = BTreeMap::new();
-    walk(base, base, &mut out);
-    out
-}
-
-fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-        let m = fs::symlink_metadata(&p).unwrap();
-        let mode = m.permissions().mode() & 0o7777;
-        let ft = m.file_type();
-        let entry = if ft.is_symlink() {
-            Entry::Link(fs::read_link(&p).unwrap())
-        } else if ft.is_dir() {
-            walk(base, &p, out);
-            Entry::Dir(mode)
-        } else if ft.is_file() {
-            // Unreadable files are compared by mode and size only.
-            let bytes = fs::read(&p).unwrap_or_else(|_| format!("<{} bytes>", m.size()).into());
-            Entry::File(bytes, mode)
-        } else if ft.is_fifo() {
-            Entry::Fifo
-        } else if ft.is_socket() {
-            Entry::Socket
-        } else {
-            Entry::Other
-        };
-        out.insert(rel, entry);
-    }
-}
 
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
