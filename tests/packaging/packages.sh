@@ -136,6 +136,8 @@ if rpmf=$(make -s rpm 2>"$scratch/rpm.log" | tail -n 1) && [ -f "$rpmf" ]; then
   rpm2cpio "$rpmf" > "$scratch/rpm.cpio" 2>/dev/null || true
   (cd "$rtree" && cpio -idm --quiet < "$scratch/rpm.cpio")
   check "the .rpm's payload unpacks (7 files)" test "$(find "$rtree" -type f | wc -l)" -eq 7
+  check "the .rpm's binary is the static build" \
+    cmp -s target/x86_64-unknown-linux-gnu/release/machine-id-init "$rtree/usr/bin/machine-id-init"
   same "every file of the .rpm that names the binary names /usr/bin/machine-id-init" \
     /usr/bin/machine-id-init "$(named_paths "$rtree")"
   check "no /usr/sbin in the .rpm" bash -c "! grep -rlaz /usr/sbin '$rtree' && ! zgrep -q /usr/sbin '$rtree/usr/share/man/man8/machine-id-init.8.gz'"
