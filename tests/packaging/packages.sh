@@ -6,14 +6,14 @@
 #    with no error and no warning that is not overridden in the package;
 #  - the .rpm: Fedora's paths (rpm -qpl), /usr/bin named everywhere and no /usr/sbin, and a
 #    %posttrans that runs dracut -f only where dracut exists (rpm -qp --scripts).
-# Needs cargo-deb, cargo-generate-rpm, dpkg-deb, lintian, rpm, rpm2cpio and cpio: prints SKIP
-# without them, except under CI=true, where a missing tool fails.
+# Needs cargo-deb, cargo-generate-rpm, dpkg-deb, dpkg-parsechangelog, lintian, rpm, rpm2cpio and
+# cpio: prints SKIP without them, except under CI=true, where a missing tool fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 
 missing=()
-for tool in cargo-deb cargo-generate-rpm dpkg-deb lintian rpm rpm2cpio cpio; do
+for tool in cargo-deb cargo-generate-rpm dpkg-deb dpkg-parsechangelog lintian rpm rpm2cpio cpio; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -76,6 +76,8 @@ if deb=$(make -s deb 2>"$scratch/deb.log" | tail -n 1) && [ -f "$deb" ]; then
     /usr/sbin/machine-id-init "$(named_paths "$tree")"
   check "the unit's Documentation= names machine-id-init(8)" \
     grep -q '^Documentation=man:machine-id-init(8)' "$tree/usr/lib/systemd/system/machine-id-init.service"
+  same "packaging/debian/changelog's latest entry is the package's version" \
+    "$(dpkg-deb -f "$deb" Version)" "$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)"
   same "conffiles: the OpenRC script" /etc/init.d/machine-id-init "$(cat "$tree/DEBIAN/conffiles")"
   check "postinst runs update-initramfs -u on configure, only where it exists" \
     sh -c "grep -q 'configure)' '$tree/DEBIAN/postinst' && grep -q 'command -v update-initramfs' '$tree/DEBIAN/postinst' && grep -q 'update-initramfs -u' '$tree/DEBIAN/postinst'"
