@@ -7,9 +7,10 @@ use log::info;
 
 use crate::cli::Options;
 use crate::decide::{Decision, Intent};
+use crate::machine_id::FileState;
 use crate::roots::{Resolved, Roots};
 use crate::target::{self, DirLock, Directory};
-use crate::{Action, Error, Report, handover, write};
+use crate::{Action, Error, Report, handover, selinux, write};
 
 /// `<root>/etc`, made ready for writing: created when missing, and locked.
 pub struct Etc {
@@ -80,7 +81,9 @@ pub fn apply(
                 .lock
                 .as_ref()
                 .and_then(|l| l.directory_of(target.path()));
-            write::write_id(target.path(), &cand.id, dir)
+            let replaced = target.state != FileState::Missing;
+            let label = selinux::label_for_write(roots, target.path(), replaced);
+            write::write_id(target.path(), &cand.id, dir, label.as_ref())
         }
     };
     match written {

@@ -10,6 +10,7 @@ use crate::sources::Source;
 pub const HELP: &str = "\
 Usage: machine-id-init [OPTIONS] [-- PROGRAM [ARGS...]]
        machine-id-init seal --root DIR [--mode MODE] [--dbus-symlink]
+       machine-id-init relabel [--root DIR]
 
 Initialize /etc/machine-id from the VM or container UUID, before systemd
 reads it. An initialized file is never changed.
@@ -41,6 +42,10 @@ seal: make an image ready for a first boot that takes its id from the
 hypervisor: etc/machine-id becomes \"uninitialized\" (--mode empty|missing
 for the others) and a copied var/lib/dbus/machine-id is removed (or, with
 --dbus-symlink, made the usual link to /etc/machine-id).
+
+relabel: on an SELinux system, once the policy is loaded, give run/machine-id
+(and an unlabeled etc/machine-id) the context the policy gives
+/etc/machine-id; nothing where SELinux is off.
 
 Exit status: 0 when the file is initialized afterwards (or on --dry-run),
 1 on a runtime failure, 2 on a usage error.
@@ -109,10 +114,17 @@ impl Default for Options {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelabelOptions {
+    pub root: PathBuf,
+    pub verbosity: i32,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(Options),
     Seal(SealOptions),
+    Relabel(RelabelOptions),
     Help,
     Version,
 }
@@ -139,6 +151,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.first().is_some_and(|a| a == "seal") {
         return parse_seal(args.split_off(1));
+    }
+    if args.first().is_some_and(|a| a == "relabel") {
+        return parse_relabel(args.split_off(1));
     }
     let exec = split_program(&mut args);
     let mut opts = Options::default();
@@ -235,7 +250,7 @@ fn split_program(args: &mut Vec<OsString>) -> Option<Vec<OsString>> {
 /// What a PID 1 executes when its command line is not understood: the program named after
 /// `--` (it is what the system boots into), else the default init.
 pub fn program_despite_usage_error(mut args: Vec<OsString>) -> Vec<OsString> {
-    if args.first().is_some_and(|a| a == "seal") {
+    if args.first().is_some_and(|a| a == "seal" || a == "relabel") {
         args.clear();
     }
     split_program(&mut args)
@@ -281,6 +296,25 @@ fn parse_seal(args: Vec<OsString>) -> Result<Command, UsageError> {
         )
     })?;
     Ok(Command::Seal(opts))
+}
+
+fn parse_relabel(args: Vec<OsString>) -> Result<Command, UsageError> {
+    use lexopt::prelude::*;
+    let mut opts = RelabelOptions {
+        root: PathBuf::from("/"),
+        verbosity: 0,
+    };
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("root") => opts.root = nonempty_path(p.value()?, "--root")?,
+            Short('v') | Long("verbose") => opts.verbosity += 1,
+            Short('q') | Long("quiet") => opts.verbosity -= 1,
+            Short('h') | Long("help") => return Ok(Command::Help),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(Command::Relabel(opts))
 }
 
 /// One of a fixed set of words.
@@ -439,6 +473,23 @@ mod tests {
             "seal never defaults to the running system"
         );
         assert!(run(&["seal", "--root", "/img", "--mode", "gone"]).is_err());
+    }
+
+    #[test]
+    fn relabel() {
+        assert_eq!(
+            run(&["relabel"]),
+            Ok(Command::Relabel(RelabelOptions {
+                root: PathBuf::from("/"),
+                verbosity: 0
+            }))
+        );
+        let Ok(Command::Relabel(o)) = run(&["relabel", "--root", "/sysroot", "-v"]) else {
+            panic!()
+        };
+        assert_eq!((o.root, o.verbosity), (PathBuf::from("/sysroot"), 1));
+        assert!(run(&["relabel", "--root="]).is_err());
+        assert!(run(&["relabel", "extra"]).is_err());
     }
 
     #[test]

@@ -56,4 +56,7 @@ pub enum Error {
         target: PathBuf,
         source: nix::Error,
     },
+
+    #[error("Failed to set the SELinux context of {path}: {source}.")]
+    Relabel { path: PathBuf, source: io::Error },
 }

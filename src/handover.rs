@@ -44,7 +44,8 @@ pub fn hand_over(roots: &Roots, cand: &Candidate) -> Result<(MachineId, PathBuf)
             return Ok((old, file));
         }
     }
-    write::write_id(&file, &cand.id, run_lock.directory_of(&file)).map_err(|source| {
+    // No label: a tmpfs drops it before the policy loads (`relabel` gives it one afterwards).
+    write::write_id(&file, &cand.id, run_lock.directory_of(&file), None).map_err(|source| {
         Error::Write {
             path: file.clone(),
             source,

@@ -8,7 +8,7 @@
 //! (`apply.rs`: the atomic write of `write.rs`, the hand-over of `handover.rs`). Where each SPEC
 //! rule lives: §2 file states `machine_id.rs`, `target.rs`, `write.rs`; §3 sources `sources/`,
 //! deny-list `deny_list.rs`; §4 `first_boot.rs`; §5 `handover.rs`, lock `target.rs`; §6
-//! `detect.rs` (chroot refusal in `sources/mod.rs`); §7 `cli.rs`; §8 `read.rs`, `error.rs`; §10
+//! `detect.rs` (chroot refusal in `sources/mod.rs`); §7 `cli.rs`; §8 `read.rs`, `error.rs`, SELinux labels `selinux.rs`; §10
 //! `shim.rs`, `startup.rs`, kernel-log logging `log.rs`; `seal` `seal.rs`; `--explain`
 //! `explain.rs`.
 
@@ -27,6 +27,7 @@ pub mod proc;
 pub mod read;
 pub mod roots;
 pub mod seal;
+pub mod selinux;
 pub mod shim;
 pub mod sources;
 pub mod startup;

@@ -23,6 +23,7 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let opts = match cli::parse(args.clone(), pid1) {
         Ok(Command::Run(o)) => o,
         Ok(Command::Seal(o)) => return seal(&o),
+        Ok(Command::Relabel(o)) => return relabel(&o),
         Ok(Command::Help) => return say(HELP),
         Ok(Command::Version) => {
             return say(&format!("machine-id-init {}\n", env!("CARGO_PKG_VERSION")));
@@ -119,6 +120,23 @@ fn seal(opts: &cli::SealOptions) -> c_int {
             };
             say(&text)
         }
+        Err(e) => {
+            log::error!("{e}");
+            FAILURE
+        }
+    }
+}
+
+fn relabel(opts: &cli::RelabelOptions) -> c_int {
+    machine_id_init::log::init(
+        LogTarget::Stderr,
+        opts.verbosity,
+        std::path::Path::new(""),
+        false,
+        || false,
+    );
+    match machine_id_init::selinux::relabel(&opts.root) {
+        Ok(changes) => say(&changes.iter().map(|c| format!("{c}\n")).collect::<String>()),
         Err(e) => {
             log::error!("{e}");
             FAILURE

@@ -12,7 +12,7 @@ use crate::machine_id::FileState;
 use crate::read::{self, ID_FILE_MAX};
 use crate::roots::{self, DBUS_LINK_TARGET, Roots};
 use crate::sources::dbus::DBUS_MACHINE_ID;
-use crate::{target, write};
+use crate::{selinux, target, write};
 
 /// Seal the image; returns one line per change (none: it was sealed already).
 pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
@@ -42,8 +42,15 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
     if state != sealed {
         match wanted {
             Some(bytes) => {
-                write::write_bytes(&target.path, bytes, lock.directory_of(&target.path))
-                    .map_err(|e| write_error(&target.path, e))?;
+                let label =
+                    selinux::label_for_write(&roots, &target.path, state != FileState::Missing);
+                write::write_bytes(
+                    &target.path,
+                    bytes,
+                    lock.directory_of(&target.path),
+                    label.as_ref(),
+                )
+                .map_err(|e| write_error(&target.path, e))?;
             }
             // The link itself goes: a missing file is what this mode asks for.
             None => std::fs::remove_file(&link).map_err(|e| write_error(&link, e))?,

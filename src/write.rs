@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use log::debug;
 
 use crate::machine_id::MachineId;
+use crate::selinux::{self, Context};
 
 pub const MODE: u32 = 0o444;
 
@@ -41,16 +42,27 @@ pub fn remove_stale_temp(path: &Path) -> io::Result<()> {
 
 /// Atomically replace (or create) `path` with the id. `path` must already be resolved: its last
 /// component is replaced, never followed. Call with the directory lock held; `dir`, when given,
-/// is that directory open, to `fsync` it without opening it again.
-pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<()> {
-    write_bytes(path, &id.file_contents(), dir)
+/// is that directory open, to `fsync` it without opening it again. `label`: the SELinux context
+/// the new file gets before it takes the name (SPEC §8).
+pub fn write_id(
+    path: &Path,
+    id: &MachineId,
+    dir: Option<&File>,
+    label: Option<&Context>,
+) -> io::Result<()> {
+    write_bytes(path, &id.file_contents(), dir, label)
 }
 
 /// [`write_id`] for any content (`seal` writes "uninitialized").
-pub fn write_bytes(path: &Path, contents: &[u8], dir: Option<&File>) -> io::Result<()> {
+pub fn write_bytes(
+    path: &Path,
+    contents: &[u8],
+    dir: Option<&File>,
+    label: Option<&Context>,
+) -> io::Result<()> {
     remove_stale_temp(path)?;
     let tmp = temp_path(path);
-    let result = write_temp(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_temp(&tmp, contents, label).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
         return result;
@@ -70,13 +82,23 @@ pub fn write_bytes(path: &Path, contents: &[u8], dir: Option<&File>) -> io::Resu
     Ok(())
 }
 
-fn write_temp(tmp: &Path, contents: &[u8]) -> io::Result<()> {
+fn write_temp(tmp: &Path, contents: &[u8], label: Option<&Context>) -> io::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(MODE)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(tmp)?;
+    if let Some(ctx) = label {
+        // Before the name is taken: no instant with the wrong label. A file system without
+        // xattrs keeps none, which is what it had before.
+        if let Err(e) = selinux::set_context(&f, ctx) {
+            log::warn!(
+                "Failed to set the SELinux context {ctx} on {}: {e}.",
+                tmp.display()
+            );
+        }
+    }
     f.write_all(contents)?;
     // The umask may have narrowed the mode; the spec's mode is exact.
     f.set_permissions(std::fs::Permissions::from_mode(MODE))?;

@@ -7,60 +7,17 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_machine-id-init");
+mod common;
+
+use common::{BIN, Entry, snapshot};
+
 /// Not a timing assertion: a run that takes this long is hung, and is killed.
 const HANG: Duration = Duration::from_secs(20);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
-    Dir(u32),
-    File(Vec<u8>, u32),
-    Link(PathBuf),
-    Fifo,
-    Socket,
-    Other,
-}
-
-fn snapshot(base: &Path) -> BTreeMap<String, Entry> {
-    let mut out = BTreeMap::new();
-    walk(base, base, &mut out);
-    out
-}
-
-fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-        let m = fs::symlink_metadata(&p).unwrap();
-        let mode = m.permissions().mode() & 0o7777;
-        let ft = m.file_type();
-        let entry = if ft.is_symlink() {
-            Entry::Link(fs::read_link(&p).unwrap())
-        } else if ft.is_dir() {
-            walk(base, &p, out);
-            Entry::Dir(mode)
-        } else if ft.is_file() {
-            // Unreadable files are compared by mode and size only.
-            let bytes = fs::read(&p).unwrap_or_else(|_| format!("<{} bytes>", m.size()).into());
-            Entry::File(bytes, mode)
-        } else if ft.is_fifo() {
-            Entry::Fifo
-        } else if ft.is_socket() {
-            Entry::Socket
-        } else {
-            Entry::Other
-        };
-        out.insert(rel, entry);
-    }
-}
 
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -145,6 +102,7 @@ fn works(cmd: &[&str]) -> bool {
 }
 
 struct Outcome {
+    work: PathBuf,
     code: Option<i32>,
     stdout: String,
     log: String,
@@ -192,6 +150,15 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
                 nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap()
             }
             "socket" => drop(std::os::unix::net::UnixListener::bind(&path).unwrap()),
+            "xattr" => {
+                // security.* needs root (it is stored as it is when no LSM claims it).
+                if !is_root() {
+                    return Ok(Some("setting security.* xattrs needs root".into()));
+                }
+                let (name, value) = split_path(rest);
+                set_xattr(&path, name, &unescape(value))
+                    .map_err(|e| format!("setup xattr {p} {name}: {e}"))?;
+            }
             "chardev" => {
                 if !is_root() {
                     return Ok(Some("mknod needs root".into()));
@@ -366,6 +333,7 @@ fn execute(
         let _ = fs::remove_file(f);
     }
     Ok(Some(Outcome {
+        work: work.to_path_buf(),
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         log,
@@ -379,6 +347,41 @@ fn seen_file(work: &Path, i: usize) -> PathBuf {
     let mut name = work.file_name().unwrap().to_os_string();
     name.push(format!(".seen-{i}"));
     work.with_file_name(name)
+}
+
+fn set_xattr(path: &Path, name: &str, value: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: NUL-terminated strings and a buffer of the given length.
+    let r = unsafe {
+        nix::libc::lsetxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn get_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: NUL-terminated strings and a writable buffer of the given length.
+    let len =
+        unsafe { nix::libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (len >= 0).then(|| {
+        buf.truncate(len as usize);
+        buf
+    })
 }
 
 fn is_random_id(bytes: &[u8]) -> bool {
@@ -488,6 +491,17 @@ fn check(
                 changed.push(p.into());
                 if after.contains_key(p) {
                     errors.push(format!("{p} exists"));
+                }
+            }
+            "xattr" => {
+                let (name, value) = split_path(rest);
+                let got = get_xattr(&o.work.join(p), name);
+                let want = (value != "absent").then(|| unescape(value));
+                if got != want {
+                    errors.push(format!(
+                        "{p}: xattr {name} is {:?}, expected {value}",
+                        got.map(|v| String::from_utf8_lossy(&v).into_owned())
+                    ));
                 }
             }
             "seen" => {

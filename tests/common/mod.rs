@@ -1,12 +1,11 @@
-//! Helpers shared by the integration tests that build their own trees (the fixture harness has
-//! its own format): a scratch tree, a VMware guest's host files, whole-tree snapshots, and a
-//! run with a hang limit and peak memory.
+//! Helpers shared by the integration tests: a scratch tree, a VMware guest's host files,
+//! whole-tree snapshots (the fixture harness's too), and a run with a hang limit and peak memory.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,47 +53,57 @@ pub fn is_id(bytes: &[u8]) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    Dir,
+    Dir(u32),
     File(Vec<u8>, u32),
     Link(PathBuf),
-    Special,
+    Fifo,
+    Socket,
+    Other,
 }
 
-/// Every entry below `base` (not following links), by relative path.
-pub fn snapshot(base: &Path) -> BTreeMap<PathBuf, Entry> {
+/// Every entry below `base` (not following links), by relative path: what the fixtures and
+/// the robustness tests compare before and after a run.
+pub fn snapshot(base: &Path) -> BTreeMap<String, Entry> {
     let mut out = BTreeMap::new();
-    let mut stack = vec![base.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let m = fs::symlink_metadata(&p).unwrap();
-            let ft = m.file_type();
-            let entry = if ft.is_symlink() {
-                Entry::Link(fs::read_link(&p).unwrap())
-            } else if ft.is_dir() {
-                stack.push(p.clone());
-                Entry::Dir
-            } else if ft.is_file() && m.len() <= 1 << 20 {
-                Entry::File(fs::read(&p).unwrap_or_default(), m.permissions().mode())
-            } else if ft.is_fifo() || ft.is_socket() || ft.is_char_device() {
-                Entry::Special
-            } else {
-                Entry::File(format!("<{} bytes>", m.len()).into_bytes(), 0)
-            };
-            out.insert(p.strip_prefix(base).unwrap().to_path_buf(), entry);
-        }
-    }
+    walk(base, base, &mut out);
     out
 }
 
+fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+        let m = fs::symlink_metadata(&p).unwrap();
+        let mode = m.permissions().mode() & 0o7777;
+        let ft = m.file_type();
+        let entry = if ft.is_symlink() {
+            Entry::Link(fs::read_link(&p).unwrap())
+        } else if ft.is_dir() {
+            walk(base, &p, out);
+            Entry::Dir(mode)
+        } else if ft.is_file() {
+            // Unreadable files are compared by mode and size only.
+            let bytes = fs::read(&p).unwrap_or_else(|_| format!("<{} bytes>", m.size()).into());
+            Entry::File(bytes, mode)
+        } else if ft.is_fifo() {
+            Entry::Fifo
+        } else if ft.is_socket() {
+            Entry::Socket
+        } else {
+            Entry::Other
+        };
+        out.insert(rel, entry);
+    }
+}
+
 /// Leftover temporary files of ours below `base`.
-pub fn temp_files(base: &Path) -> Vec<PathBuf> {
+pub fn temp_files(base: &Path) -> Vec<String> {
     snapshot(base)
         .into_keys()
-        .filter(|p| p.to_string_lossy().ends_with(".machine-id-init"))
+        .filter(|p| p.ends_with(".machine-id-init"))
         .collect()
 }
 
