@@ -21,7 +21,9 @@ console=pipe
 nspawn() { # LOG TREE NSPAWN-ARGS...
   local log=$1 tree=$2
   shift 2
+  # A machine name of this run's own: nspawn keeps per-name state under /run/systemd/nspawn.
   timeout -k 10 120 systemd-nspawn --register=no --keep-unit -q --console="$console" -D "$tree" \
+    --machine="mii-$$-$(basename "$tree")" \
     --bind-ro="$dmi:/sys/class" "$@" > "$log" 2>&1 < /dev/null || echo "MII-EXIT $?" >> "$log"
 }
 

@@ -13,11 +13,12 @@ suite=podman-${1:?busybox or systemd}
 
 need_tools podman:podman busybox:busybox-static unshare:util-linux
 setup_work
-# Containers run with --rm; one a timeout killed is removed here (in the namespace podman_run
-# uses, as its cgroups need).
+# Containers (named with this script's PID: podman's store is the machine's, and another
+# checkout may run these tests at the same time) run with --rm; one a timeout killed is removed
+# here, in the namespace podman_run uses (its cgroups need it).
 cleanup() {
   local left
-  left=$(timeout -k 5 30 podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^mii-$suite-" || true)
+  left=$(timeout -k 5 30 podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^mii-$suite-$$-" || true)
   if [ -n "$left" ]; then
     # shellcheck disable=SC2016,SC2086 # "$@" is the inner shell's; one name a word
     timeout -k 5 60 unshare -m --propagation private bash -c \
@@ -39,7 +40,7 @@ podman_run() { # NAME LOG PODMAN-RUN-ARGS...
   rm -f "$work/$name.cid"
   timeout -k 10 120 unshare -m --propagation private bash -c \
     'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec podman run "$@"' podman-run \
-    --rm --name "mii-$suite-$name" --cidfile "$work/$name.cid" --network none \
+    --rm --name "mii-$suite-$$-$name" --cidfile "$work/$name.cid" --network none \
     --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
     -v "$dmi:/sys/class:ro" "$@" > "$log" 2>&1 < /dev/null || echo "MII-EXIT $?" >> "$log"
 }
