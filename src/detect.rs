@@ -7,6 +7,7 @@ use std::path::Path;
 
 use log::debug;
 
+use crate::deny_list::DenyList;
 use crate::proc;
 use crate::read::{self, BLOB_MAX, STRING_MAX};
 use crate::roots::{self, Roots};
@@ -68,6 +69,7 @@ pub struct Environment<'a> {
     container: OnceCell<Option<String>>,
     hypervisor: OnceCell<Option<String>>,
     chroot: OnceCell<bool>,
+    deny_list: OnceCell<DenyList>,
 }
 
 impl<'a> Environment<'a> {
@@ -85,6 +87,7 @@ impl<'a> Environment<'a> {
             container: OnceCell::new(),
             hypervisor: OnceCell::new(),
             chroot: OnceCell::new(),
+            deny_list: OnceCell::new(),
         }
     }
 
@@ -131,6 +134,12 @@ impl<'a> Environment<'a> {
         self.hypervisor
             .get_or_init(|| detect_hypervisor(self.roots))
             .as_deref()
+    }
+
+    /// The deny-list of firmware UUIDs, with the root's drop-ins (read once, when a firmware
+    /// UUID is first checked).
+    pub fn deny_list(&self) -> &DenyList {
+        self.deny_list.get_or_init(|| DenyList::load(self.roots))
     }
 
     /// Whether we run in a chroot of the live system, where firmware and kernel describe the

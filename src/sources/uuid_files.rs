@@ -1,7 +1,6 @@
 //! The files where firmware puts the machine's UUID, read by the `vm` and `firmware` sources.
 
 use super::{Answer, strip_one};
-use crate::deny_list;
 use crate::detect::Environment;
 use crate::machine_id::MachineId;
 use crate::read::{self, ID_FILE_MAX};
@@ -37,7 +36,7 @@ pub fn read(env: &Environment, platform: &str) -> Answer {
                 read::escape(&bytes)
             ));
         };
-        if let Some(why) = deny_list::rejection(&id) {
+        if let Some(why) = env.deny_list().rejection(&id) {
             return Answer::rejected(format_args!("{origin} {}: {why}", id.dashed()));
         }
         return Answer::Id { id, origin };
