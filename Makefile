@@ -94,9 +94,17 @@ install-bin: $(BUILD_DEP)
 	$(INSTALL) -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/machine-id-init
 
 # Each target installs only its own files; install-bin puts the binary they all name.
+# The relabel unit is enabled statically, by the link its WantedBy=sysinit.target asks for, in the
+# unit directory itself: it does nothing without SELinux (ConditionSecurity=selinux), and an id
+# handed over from the initramfs needs it on the very first boot, before anyone could enable it.
 install-systemd: units
 	$(INSTALL) -D -m 0644 $(UNITS_OUT)/systemd/machine-id-init.service \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/machine-id-init.service
+	$(INSTALL) -D -m 0644 $(UNITS_OUT)/systemd/machine-id-init-relabel.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/machine-id-init-relabel.service
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sysinit.target.wants
+	ln -sfn ../machine-id-init-relabel.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sysinit.target.wants/machine-id-init-relabel.service
 
 install-dracut: units
 	$(INSTALL) -D -m 0755 -t $(DESTDIR)$(DRACUT_MODULES_DIR)/90machine-id-init \
@@ -124,6 +132,8 @@ install-man: man
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/machine-id-init \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/machine-id-init.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/machine-id-init-relabel.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sysinit.target.wants/machine-id-init-relabel.service \
 		$(DESTDIR)$(DRACUT_MODULES_DIR)/90machine-id-init/module-setup.sh \
 		$(DESTDIR)$(DRACUT_MODULES_DIR)/90machine-id-init/machine-id-init.sh \
 		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/machine-id-init \

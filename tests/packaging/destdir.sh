@@ -4,7 +4,8 @@
 #     names the binary names exactly /usr/bin/machine-id-init, no /usr/sbin is left anywhere,
 #     the systemd and dracut directories are the ones pkg-config gives (where it does);
 #  2. every directory variable set to something unusual: exactly the expected files, modes and
-#     contents, and `make uninstall` removes them all again;
+#     contents, the SELinux relabel unit enabled by a relative sysinit.target.wants link, and
+#     `make uninstall` removes them all again;
 #  3. per-ecosystem targets install only their own files.
 # BIN names the binary to install (default: the debug build, built if missing); NOBUILD=1 is
 # always passed, so no release build runs here. Prints PASS/FAIL lines and a summary.
@@ -49,8 +50,9 @@ names_only() { # names_only SBIN-PATH DESTDIR
   return "$ok"
 }
 
-# Listing: path and octal mode of every file, relative to the DESTDIR.
-listing() { (cd "$1" && find . -type f -printf '%m %P\n' | sort -k2); }
+# Listing: path and octal mode of every file, and every link with its target, relative to the
+# DESTDIR.
+listing() { (cd "$1" && find . \( -type f -printf '%m %P\n' \) -o \( -type l -printf 'link %P -> %l\n' \) | sort -k2); }
 
 # 1. The merged /usr (Fedora, Arch): SBINDIR=/usr/bin, directories from pkg-config.
 d1=$scratch/merged
@@ -69,12 +71,17 @@ if inst "$d1" install SBINDIR=/usr/bin; then
   dracutdir=$(pkg-config --variable=dracutmodulesdir dracut 2>/dev/null || true)
   check "the unit is in pkg-config's systemdsystemunitdir (${unitdir:-none: /usr/lib/systemd/system})" \
     test -f "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init.service"
+  check "the relabel unit and its sysinit.target.wants link are there too" \
+    test "$d1${unitdir:-/usr/lib/systemd/system}/sysinit.target.wants/machine-id-init-relabel.service" \
+    -ef "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init-relabel.service"
   check "the dracut module is in pkg-config's dracutmodulesdir (${dracutdir:-none: /usr/lib/dracut/modules.d})" \
     test -x "$d1${dracutdir:-/usr/lib/dracut/modules.d}/90machine-id-init/module-setup.sh"
   check "the man page is /usr/share/man/man8/machine-id-init.8" \
     test -f "$d1/usr/share/man/man8/machine-id-init.8"
   check "the unit's ExecStart= is /usr/bin/machine-id-init" \
     grep -q '^ExecStart=/usr/bin/machine-id-init ' "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init.service"
+  check "the relabel unit's ExecStart= is /usr/bin/machine-id-init relabel" \
+    grep -qx 'ExecStart=/usr/bin/machine-id-init relabel' "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init-relabel.service"
 else
   fail "make install DESTDIR=... SBINDIR=/usr/bin"
 fi
@@ -93,14 +100,16 @@ expected="755 opt/dracut/90machine-id-init/machine-id-init.sh
 644 opt/man/man8/machine-id-init.8
 755 opt/mii/libexec/bin/machine-id-init
 755 opt/rc/init.d/machine-id-init
-644 opt/units/machine-id-init.service"
+644 opt/units/machine-id-init-relabel.service
+644 opt/units/machine-id-init.service
+link opt/units/sysinit.target.wants/machine-id-init-relabel.service -> ../machine-id-init-relabel.service"
 if inst "$d2" install "${vars[@]}"; then
   pass "make install with every directory variable set"
   got=$(listing "$d2")
   if [ "$got" = "$expected" ]; then
-    pass "exactly the 10 expected files, with their modes"
+    pass "exactly the 11 expected files, with their modes, and the relabel unit's link"
   else
-    fail "exactly the 10 expected files, with their modes"
+    fail "exactly the 11 expected files, with their modes, and the relabel unit's link"
     diff <(echo "$expected") <(echo "$got") >&2 || true
   fi
   check "every installed file names exactly /opt/mii/libexec/bin/machine-id-init" \
@@ -109,8 +118,10 @@ if inst "$d2" install "${vars[@]}"; then
   check "the man page names the version of Cargo.toml" \
     grep -q "\"machine\\\\-id\\\\-init $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)\"" \
     "$d2/opt/man/man8/machine-id-init.8"
+  check "a second make install succeeds (the link is replaced)" inst "$d2" install "${vars[@]}"
+  check "the second install changes nothing" test "$(listing "$d2")" = "$expected"
   if inst "$d2" uninstall "${vars[@]}"; then
-    check "make uninstall removes every file" test -z "$(find "$d2" -type f)"
+    check "make uninstall removes every file and link" test -z "$(find "$d2" ! -type d)"
   else
     fail "make uninstall"
   fi
@@ -118,13 +129,13 @@ else
   fail "make install with every directory variable set"
 fi
 
-# 3. One ecosystem at a time.
-for pair in install-systemd:1 install-dracut:2 install-initramfs-tools:2 install-mkinitcpio:2 \
+# 3. One ecosystem at a time (install-systemd: the two units and the relabel unit's link).
+for pair in install-systemd:3 install-dracut:2 install-initramfs-tools:2 install-mkinitcpio:2 \
   install-openrc:1 install-man:1 install-bin:1; do
   t=${pair%%:*} n=${pair#*:}
   d=$scratch/$t
   if inst "$d" "$t" SBINDIR=/usr/bin; then
-    count=$(find "$d" -type f | wc -l)
+    count=$(find "$d" ! -type d | wc -l)
     check "make $t installs its $n file(s) only (got $count)" test "$count" -eq "$n"
   else
     fail "make $t"

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Build both packages with the Makefile (`make deb`, `make rpm`) and check what is in them
 # (run by .ci/checks.d/packaging.sh):
-#  - the .deb: Debian's paths (dpkg-deb -c) with their modes, /usr/sbin named in every file that
-#    names the binary, the OpenRC script a conffile, the maintainer scripts, and `lintian`
-#    with no error and no warning that is not overridden in the package;
-#  - the .rpm: Fedora's paths (rpm -qpl), /usr/bin named everywhere and no /usr/sbin, and a
-#    %posttrans that runs dracut -f only where dracut exists (rpm -qp --scripts).
-# Needs cargo-deb, cargo-generate-rpm, dpkg-deb, dpkg-parsechangelog, lintian, rpm, rpm2cpio and
-# cpio: prints SKIP without them, except under CI=true, where a missing tool fails.
+#  - the .deb: Debian's paths (dpkg-deb -c) with their modes, the SELinux relabel unit enabled
+#    by its sysinit.target.wants link, /usr/sbin named in every file that names the binary, the
+#    OpenRC script a conffile, the maintainer scripts, and `lintian` with no error and no warning
+#    that is not overridden in the package;
+#  - the .rpm: Fedora's paths (rpm -qpl), /usr/bin named everywhere and no /usr/sbin, a
+#    %posttrans that runs dracut -f only where dracut exists (rpm -qp --scripts), and the relabel
+#    unit enabled by its preset: `systemctl preset` in %post on first install (checked with
+#    `systemctl --root` on the payload), `systemctl disable` in %preun on erase.
+# Needs cargo-deb, cargo-generate-rpm, dpkg-deb, dpkg-parsechangelog, lintian, rpm, rpm2cpio,
+# cpio and systemctl: prints SKIP without them, except under CI=true, where a missing tool fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 
 missing=()
-for tool in cargo-deb cargo-generate-rpm dpkg-deb dpkg-parsechangelog lintian rpm rpm2cpio cpio; do
+for tool in cargo-deb cargo-generate-rpm dpkg-deb dpkg-parsechangelog lintian rpm rpm2cpio cpio \
+  systemctl; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -50,13 +54,17 @@ if deb=$(make -s deb 2>"$scratch/deb.log" | tail -n 1) && [ -f "$deb" ]; then
   check "make deb leaves one .deb in target/debian" \
     test "$(find target/debian -maxdepth 1 -name '*.deb' | wc -l)" -eq 1
   check "make -s print-deb names it" test "$(make -s print-deb)" = "$deb"
-  got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $1, $6 }' | sort -k2)
+  # Files and links (with their targets), not directories.
+  got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); $2 = $3 = $4 = $5 = ""; print }' |
+    tr -s ' ' | sort -k2)
   same "the .deb holds Debian's paths, with their modes" "\
 -rwxr-xr-x etc/init.d/machine-id-init
 -rw-r--r-- usr/lib/dracut/dracut.conf.d/90-machine-id-init.conf
 -rwxr-xr-x usr/lib/dracut/modules.d/90machine-id-init/machine-id-init.sh
 -rwxr-xr-x usr/lib/dracut/modules.d/90machine-id-init/module-setup.sh
+-rw-r--r-- usr/lib/systemd/system/machine-id-init-relabel.service
 -rw-r--r-- usr/lib/systemd/system/machine-id-init.service
+lrwxrwxrwx usr/lib/systemd/system/sysinit.target.wants/machine-id-init-relabel.service -> ../machine-id-init-relabel.service
 -rwxr-xr-x usr/sbin/machine-id-init
 -rw-r--r-- usr/share/doc/machine-id-init/README.md
 -rw-r--r-- usr/share/doc/machine-id-init/changelog.Debian.gz
@@ -74,8 +82,21 @@ if deb=$(make -s deb 2>"$scratch/deb.log" | tail -n 1) && [ -f "$deb" ]; then
   rm -f "$tree/usr/share/doc/machine-id-init/README.md" "$tree/usr/share/lintian/overrides/machine-id-init"
   same "every file of the .deb that names the binary names /usr/sbin/machine-id-init" \
     /usr/sbin/machine-id-init "$(named_paths "$tree")"
-  check "the unit's Documentation= names machine-id-init(8)" \
-    grep -q '^Documentation=man:machine-id-init(8)' "$tree/usr/lib/systemd/system/machine-id-init.service"
+  for unit in machine-id-init.service machine-id-init-relabel.service; do
+    check "$unit: Documentation= names machine-id-init(8)" \
+      grep -q '^Documentation=man:machine-id-init(8)' "$tree/usr/lib/systemd/system/$unit"
+  done
+  check "the relabel unit runs /usr/sbin/machine-id-init relabel" \
+    grep -qx 'ExecStart=/usr/sbin/machine-id-init relabel' "$tree/usr/lib/systemd/system/machine-id-init-relabel.service"
+  # Enabled statically, in the package, as `make install-systemd` does: no maintainer script
+  # has to enable it, and the link goes with the package.
+  wants=$tree/usr/lib/systemd/system/sysinit.target.wants/machine-id-init-relabel.service
+  check "the relabel unit's sysinit.target.wants link is relative and resolves to the unit" \
+    sh -c "[ \"\$(readlink '$wants')\" = ../machine-id-init-relabel.service ] && [ '$wants' -ef '$tree/usr/lib/systemd/system/machine-id-init-relabel.service' ]"
+  check "the relabel unit is WantedBy=sysinit.target, the link's directory" \
+    grep -qx 'WantedBy=sysinit.target' "$tree/usr/lib/systemd/system/machine-id-init-relabel.service"
+  check "no maintainer script calls systemctl or deb-systemd-helper (the link is shipped)" \
+    bash -c "! grep -lE 'systemctl|deb-systemd-helper' '$tree'/DEBIAN/post* '$tree'/DEBIAN/pre* 2>/dev/null | grep -q ."
   same "packaging/debian/changelog's latest entry is the package's version" \
     "$(dpkg-deb -f "$deb" Version)" "$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)"
   same "conffiles: the OpenRC script" /etc/init.d/machine-id-init "$(cat "$tree/DEBIAN/conffiles")"
@@ -114,6 +135,8 @@ if rpmf=$(make -s rpm 2>"$scratch/rpm.log" | tail -n 1) && [ -f "$rpmf" ]; then
 /usr/lib/dracut/dracut.conf.d/90-machine-id-init.conf
 /usr/lib/dracut/modules.d/90machine-id-init/machine-id-init.sh
 /usr/lib/dracut/modules.d/90machine-id-init/module-setup.sh
+/usr/lib/systemd/system-preset/90-machine-id-init.preset
+/usr/lib/systemd/system/machine-id-init-relabel.service
 /usr/lib/systemd/system/machine-id-init.service
 /usr/share/licenses/machine-id-init/LICENSE
 /usr/share/man/man8/machine-id-init.8.gz" "$(rpm -qpl "$rpmf" 2>/dev/null | sort)"
@@ -132,12 +155,41 @@ if rpmf=$(make -s rpm 2>"$scratch/rpm.log" | tail -n 1) && [ -f "$rpmf" ]; then
   PATH=$scratch/bin:/usr/bin:/bin sh -c "$posttrans"
   same "%posttrans with dracut: dracut -f --regenerate-all" "-f --regenerate-all" "$(cat "$scratch/dracut-calls")"
   check "%posttrans without dracut succeeds and does nothing" sh -c "PATH=/nonexistent; $posttrans"
+  # The relabel unit: cargo-generate-rpm ships no symlink, so it is enabled by a preset, in %post
+  # on first install ("$1" is 1), as %systemd_post does, and disabled in %preun on erase.
+  post=$(awk '/^postinstall scriptlet/ { on = 1; next } /scriptlet/ { on = 0 } on' <<< "$scripts")
+  preun=$(awk '/^preuninstall scriptlet/ { on = 1; next } /scriptlet/ { on = 0 } on' <<< "$scripts")
+  printf '#!/bin/sh\necho "$*" >> "%s/systemctl-calls"\n' "$scratch" > "$scratch/bin/systemctl"
+  chmod +x "$scratch/bin/systemctl"
+  for step in "post 1" "post 2" "preun 0" "preun 1"; do
+    case $step in post*) body=$post ;; *) body=$preun ;; esac
+    PATH=$scratch/bin:/usr/bin:/bin sh -c "$body" sh "${step#* }" || fail "%${step% *} ${step#* } exits $?"
+  done
+  same "systemctl ran for %post 1 (preset) and %preun 0 (disable) only" \
+    "--no-reload preset machine-id-init-relabel.service
+--no-reload disable machine-id-init-relabel.service" "$(cat "$scratch/systemctl-calls")"
+  check "without systemctl, %post and %preun succeed" \
+    sh -c "PATH=/nonexistent; (set -- 1; $post) && (set -- 0; $preun)"
   rtree=$scratch/rpm
   mkdir -p "$rtree"
   # rpm 4.18's rpm2cpio exits 1 on a zstd payload it wrote out whole: judge by what came out.
   rpm2cpio "$rpmf" > "$scratch/rpm.cpio" 2>/dev/null || true
   (cd "$rtree" && cpio -idm --quiet < "$scratch/rpm.cpio")
-  check "the .rpm's payload unpacks (7 files)" test "$(find "$rtree" -type f | wc -l)" -eq 7
+  check "the .rpm's payload unpacks (9 files)" test "$(find "$rtree" -type f | wc -l)" -eq 9
+  check "the relabel unit runs /usr/bin/machine-id-init relabel" \
+    grep -qx 'ExecStart=/usr/bin/machine-id-init relabel' "$rtree/usr/lib/systemd/system/machine-id-init-relabel.service"
+  # What %post's `systemctl preset` does with the payload's preset file, also under Fedora's
+  # 99-default-disable.preset ("disable *"), and what %preun's `systemctl disable` undoes.
+  printf 'disable *\n' > "$rtree/usr/lib/systemd/system-preset/99-default-disable.preset"
+  systemctl --root="$rtree" preset machine-id-init-relabel.service >/dev/null 2>&1 || true
+  link=$rtree/etc/systemd/system/sysinit.target.wants/machine-id-init-relabel.service
+  same "systemctl preset (Fedora's disable * too): the relabel unit wanted by sysinit.target" \
+    /usr/lib/systemd/system/machine-id-init-relabel.service "$(readlink "$link" 2>/dev/null)"
+  same "systemctl is-enabled: enabled" enabled \
+    "$(systemctl --root="$rtree" is-enabled machine-id-init-relabel.service 2>/dev/null)"
+  systemctl --root="$rtree" disable machine-id-init-relabel.service >/dev/null 2>&1 || true
+  check "systemctl disable removes the link" test ! -L "$link"
+  rm -rf "${rtree:?}/etc" "$rtree/usr/lib/systemd/system-preset/99-default-disable.preset"
   check "the .rpm's binary is the static build" \
     cmp -s target/x86_64-unknown-linux-gnu/release/machine-id-init "$rtree/usr/bin/machine-id-init"
   same "every file of the .rpm that names the binary names /usr/bin/machine-id-init" \
