@@ -16,6 +16,10 @@ pub struct Decision {
     pub target: Target,
     pub plan: Plan,
     pub intent: Intent,
+    /// The file's directory is on a read-only file system, so a write becomes the hand-over of
+    /// SPEC §5. Observed only to describe a run (`--dry-run`, `--explain`): a real run learns it
+    /// from the write itself.
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,12 +46,13 @@ pub fn decide(opts: &Options, roots: &Roots, target: Target, sel: &Selection) ->
         target,
         plan,
         intent,
+        read_only: false,
     }
 }
 
 impl Decision {
     /// What a run would do, in words (for `--dry-run` and `--explain`).
-    pub fn describe(&self, roots: &Roots) -> String {
+    pub fn describe(&self, roots: &Roots, bind_mount: bool) -> String {
         let link = self.target.link.display();
         match &self.intent {
             Intent::Keep(id) => format!("nothing to do: {link} already holds {id}"),
@@ -58,6 +63,23 @@ impl Decision {
                 roots.host_join(roots::RUN_MACHINE_ID).display(),
                 self.target.state
             ),
+            Intent::Write(_) if self.read_only && self.target.state == FileState::Missing => {
+                format!(
+                    "nothing: {link} is missing and {} is read-only (a run exits 1)",
+                    self.target.dir(roots).display()
+                )
+            }
+            Intent::Write(c) if self.read_only => format!(
+                "hand over {} in {}, {} ({} is read-only){}",
+                c.id,
+                roots.host_join(roots::RUN_MACHINE_ID).display(),
+                match bind_mount {
+                    true => format!("bind-mounted over {link}"),
+                    false => "only (--no-bind-mount)".to_string(),
+                },
+                self.target.dir(roots).display(),
+                self.plan.note()
+            ),
             Intent::Write(c) => format!(
                 "write {} to {}{}",
                 c.id,
@@ -65,6 +87,13 @@ impl Decision {
                 self.plan.note()
             ),
         }
+    }
+
+    /// Look whether the file's directory is read-only, for [`Decision::describe`].
+    pub fn observe_read_only(&mut self, roots: &Roots) {
+        use nix::sys::statvfs::{FsFlags, statvfs};
+        let dir = self.target.dir(roots);
+        self.read_only = statvfs(&dir).is_ok_and(|v| v.flags().contains(FsFlags::ST_RDONLY));
     }
 
     /// The candidate a run would use, if it writes or hands over one.

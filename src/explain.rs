@@ -30,7 +30,12 @@ pub struct Explanation {
     pub action: String,
 }
 
-pub fn build(env: &Environment, decision: &Decision, sel: &Selection) -> Explanation {
+pub fn build(
+    env: &Environment,
+    decision: &Decision,
+    sel: &Selection,
+    bind_mount: bool,
+) -> Explanation {
     let roots = env.roots();
     Explanation {
         root: roots.root().display().to_string(),
@@ -45,7 +50,7 @@ pub fn build(env: &Environment, decision: &Decision, sel: &Selection) -> Explana
         first_boot: decision.plan.first_boot_name(),
         notes: sel.notes.clone(),
         chosen: sel.winner.clone(),
-        action: decision.describe(roots),
+        action: decision.describe(roots, bind_mount),
     }
 }
 

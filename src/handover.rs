@@ -6,7 +6,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use log::{debug, info};
+use log::{debug, info, warn};
 use nix::mount::MsFlags;
 
 use crate::cli::Options;
@@ -72,15 +72,33 @@ pub fn read_only(
         });
     }
     let (id, run) = hand_over(roots, cand)?;
-    let placed = if opts.bind_mount {
-        bind_mount_read_only(&run, target.path()).map_err(|source| Error::BindMount {
-            source_path: run.clone(),
-            target: target.path().to_path_buf(),
-            source,
-        })?;
-        format!(", bind-mounted over {}", target.link.display())
+    let (placed, bind_mounted) = if !opts.bind_mount {
+        (" only (--no-bind-mount)".to_string(), false)
     } else {
-        " only (--no-bind-mount)".to_string()
+        match bind_mount_read_only(&run, target.path()) {
+            Ok(()) => (
+                format!(", bind-mounted over {}", target.link.display()),
+                true,
+            ),
+            // Not allowed to mount (a container without CAP_SYS_ADMIN, `podman --read-only`):
+            // the id is handed over all the same, as --no-bind-mount would.
+            Err(e @ (nix::Error::EPERM | nix::Error::EACCES)) => {
+                warn!(
+                    "Cannot bind-mount {} over {}: {e}; the id is handed over in {} only.",
+                    run.display(),
+                    target.link.display(),
+                    run.display()
+                );
+                (" only (no bind mount allowed)".to_string(), false)
+            }
+            Err(source) => {
+                return Err(Error::BindMount {
+                    source_path: run.clone(),
+                    target: target.path().to_path_buf(),
+                    source,
+                });
+            }
+        }
     };
     info!(
         "{} is read-only: initialized machine ID from {}: {id}, in {}{placed}{}.",
@@ -89,7 +107,6 @@ pub fn read_only(
         run.display(),
         plan.note()
     );
-    let bind_mounted = opts.bind_mount;
     Ok(Report {
         id,
         action: Action::HandedOver { run, bind_mounted },

@@ -87,8 +87,9 @@ pub fn run_in(opts: &Options, env: &Environment) -> Result<Report, Error> {
             FileState::Initialized(_) => Selection::default(),
             _ => sources::select(&opts.sources, env, false),
         };
-        let decision = decide::decide(opts, env.roots(), target, &sel);
+        let mut decision = decide::decide(opts, env.roots(), target, &sel);
         if opts.dry_run {
+            decision.observe_read_only(env.roots());
             return dry_run(opts, env.roots(), &decision);
         }
         apply::apply(opts, env.roots(), &decision, &etc)
@@ -106,9 +107,10 @@ pub fn explain_in(opts: &Options, env: &Environment) -> Result<Explained, Error>
     with_etc(env.roots(), |_| {
         let target = Target::observe(env.roots())?;
         let sel = sources::select(&opts.sources, env, true);
-        let decision = decide::decide(opts, env.roots(), target, &sel);
+        let mut decision = decide::decide(opts, env.roots(), target, &sel);
+        decision.observe_read_only(env.roots());
         Ok(Explained {
-            explanation: explain::build(env, &decision, &sel),
+            explanation: explain::build(env, &decision, &sel, opts.bind_mount),
             outcome: would_report(opts, &decision),
         })
     })
@@ -146,7 +148,7 @@ fn dry_run(opts: &Options, roots: &Roots, decision: &Decision) -> Result<Report,
         info!(
             "Dry run: machine ID from {}; would {}.",
             c.origin,
-            decision.describe(roots)
+            decision.describe(roots, opts.bind_mount)
         );
     }
     would_report(opts, decision)

@@ -129,6 +129,7 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
     let mut read_only = Vec::new();
     let mut pid1 = false;
     let mut drop_dac = false;
+    let mut no_mount = false;
     let mut close_fds = Vec::new();
     for (k, v) in lines(&case.join("setup")) {
         let (p, rest) = split_path(&v);
@@ -178,6 +179,7 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
             }
             "readonly" => read_only.push(path),
             "pid1" => pid1 = true,
+            "nomount" => no_mount = true,
             "close" => close_fds.push(v.parse::<u8>().unwrap()),
             "base" => {}
             other => panic!("{}: unknown setup directive {other}", case.display()),
@@ -189,6 +191,7 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
         read_only,
         pid1,
         drop_dac,
+        no_mount,
         close_fds,
     };
     let outcome = execute(case, work, &root, &host, &how)?;
@@ -204,6 +207,8 @@ struct How {
     read_only: Vec<PathBuf>,
     pid1: bool,
     drop_dac: bool,
+    /// Without CAP_SYS_ADMIN (inside the namespace, after the setup's own mounts).
+    no_mount: bool,
     close_fds: Vec<u8>,
 }
 
@@ -218,6 +223,7 @@ fn execute(
         read_only,
         pid1,
         drop_dac,
+        no_mount,
         close_fds,
     } = how;
     let mut args: Vec<OsString> = Vec::new();
@@ -292,6 +298,9 @@ fn execute(
             return Ok(None);
         }
         argv.extend(["unshare", "-rpf"].map(Into::into));
+    }
+    if *no_mount {
+        argv.extend(["setpriv", "--bounding-set", "-sys_admin"].map(Into::into));
     }
     argv.push(BIN.into());
     argv.extend(args);
