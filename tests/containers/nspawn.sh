@@ -119,7 +119,7 @@ scenario_busybox() {
 scenario_boot() {
   local tar tree=$work/trixie log=$work/boot.log u
   fresh_uuid
-  tar=$(rootfs_tar trixie-systemd trixie systemd-sysv,udev) || skip "debootstrap of trixie failed"
+  tar=$(rootfs trixie-systemd) || skip "debootstrap of trixie failed"
   mkdir -p "$tree"
   tar -C "$tree" -xf "$tar"
   cp "$bin" "$tree/usr/sbin/machine-id-init"

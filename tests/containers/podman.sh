@@ -173,7 +173,7 @@ EOF
 
 scenario_systemd() {
   local tar c
-  tar=$(rootfs_tar bookworm-systemd bookworm systemd-sysv,udev) || skip "debootstrap of bookworm failed"
+  tar=$(rootfs bookworm-systemd) || skip "debootstrap of bookworm failed"
   # Control: systemd 252 alone, with podman's container_uuid=, leaves the seal on disk and
   # has no id once booted (it cannot bind-mount one over /etc/machine-id in podman).
   bookworm_tree "$work/alone" "$tar"

@@ -42,3 +42,37 @@ rootfs_tar() {
   ) 9> "$dir/$name.lock" || return 1
   echo "$tar"
 }
+
+# The trees the tests use, by name: one recipe each, so that every test sharing a tree shares
+# its cache, and .ci/run can build them all at once before the tests (rootfs_prefetch).
+# A recipe is SUITE INCLUDE [CHROOT-COMMAND].
+rootfs_recipe() {
+  case $1 in
+    trixie-systemd) printf '%s\n' trixie systemd-sysv,udev ;;
+    bookworm-systemd) printf '%s\n' bookworm systemd-sysv,udev ;;
+    trixie-openrc) printf '%s\n' trixie sysvinit-core,dbus "apt-get install -y openrc" ;;
+    trixie-selinux)
+      printf '%s\n' trixie systemd-sysv,udev,selinux-basics,selinux-policy-default,auditd,policycoreutils,attr ;;
+    trixie-kernel) printf '%s\n' trixie systemd-sysv,udev,initramfs-tools,linux-image-cloud-amd64,zstd ;;
+    *) echo "rootfs_recipe: no tree named $1" >&2; return 1 ;;
+  esac
+}
+
+# The tarball of the tree NAME (see rootfs_recipe), built once.
+rootfs() {
+  local recipe
+  mapfile -t recipe < <(rootfs_recipe "$1") || return 1
+  [ "${#recipe[@]}" -ge 2 ] || return 1
+  rootfs_tar "$1" "${recipe[@]}"
+}
+
+# Build every named tree at once, in the background of whoever calls it (.ci/run): debootstrap
+# waits on the network and the disk while cargo builds. Each build takes its tree's lock, so a
+# test asking for a tree meanwhile waits for it instead of building it again.
+rootfs_prefetch() {
+  local name
+  for name in trixie-systemd bookworm-systemd trixie-openrc trixie-selinux trixie-kernel; do
+    rootfs "$name" >/dev/null &
+  done
+  wait
+}
