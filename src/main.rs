@@ -102,40 +102,37 @@ fn explain(
 }
 
 fn seal(opts: &cli::SealOptions) -> c_int {
-    machine_id_init::log::init(
-        LogTarget::Stderr,
-        opts.verbosity,
-        std::path::Path::new(""),
-        false,
-        || false,
+    let nothing = format!(
+        "{}: already sealed, nothing changed.\n",
+        opts.root.display()
     );
-    match machine_id_init::seal::seal(opts) {
-        Ok(changes) => {
-            let text = match changes.is_empty() {
-                true => format!(
-                    "{}: already sealed, nothing changed.\n",
-                    opts.root.display()
-                ),
-                false => changes.iter().map(|c| format!("{c}\n")).collect(),
-            };
-            say(&text)
-        }
-        Err(e) => {
-            log::error!("{e}");
-            FAILURE
-        }
-    }
+    changes(opts.verbosity, &nothing, || {
+        machine_id_init::seal::seal(opts)
+    })
 }
 
 fn relabel(opts: &cli::RelabelOptions) -> c_int {
+    changes(opts.verbosity, "", || {
+        machine_id_init::selinux::relabel(&opts.root)
+    })
+}
+
+/// The subcommands that change an image or the booted system: log to stderr, print one line
+/// per change (or `nothing`), exit 1 on a failure.
+fn changes(
+    verbosity: i32,
+    nothing: &str,
+    run: impl FnOnce() -> Result<Vec<String>, machine_id_init::Error>,
+) -> c_int {
     machine_id_init::log::init(
         LogTarget::Stderr,
-        opts.verbosity,
+        verbosity,
         std::path::Path::new(""),
         false,
         || false,
     );
-    match machine_id_init::selinux::relabel(&opts.root) {
+    match run() {
+        Ok(changes) if changes.is_empty() => say(nothing),
         Ok(changes) => say(&changes.iter().map(|c| format!("{c}\n")).collect::<String>()),
         Err(e) => {
             log::error!("{e}");
