@@ -171,15 +171,7 @@ impl DenyList {
             debug!("{} is masked.", path.display());
             return;
         }
-        let bytes = match read::read_capped(path, DROP_IN_MAX + 1) {
-            Ok(Some(b)) if b.len() > DROP_IN_MAX => {
-                info!(
-                    "Ignoring {}: larger than {} KiB.",
-                    path.display(),
-                    DROP_IN_MAX >> 10
-                );
-                return;
-            }
+        let bytes = match read::read_whole(path, DROP_IN_MAX) {
             Ok(Some(b)) => b,
             Ok(None) => return,
             Err(e) => {

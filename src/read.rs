@@ -49,6 +49,18 @@ pub fn read_capped(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
     read_opened(open_nonblocking(path), max)
 }
 
+/// Read the whole regular file at `path`, or nothing: one larger than `max` is an error saying
+/// so (policy files and drop-ins are read whole or ignored, never cut short).
+pub fn read_whole(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
+    match read_capped(path, max + 1)? {
+        Some(b) if b.len() > max => Err(io::Error::other(match max {
+            m if m >= 1 << 20 => format!("larger than {} MiB", m >> 20),
+            m => format!("larger than {} KiB", m >> 10),
+        })),
+        whole => Ok(whole),
+    }
+}
+
 /// Read at most `max` bytes of the regular file `rel` in the host tree (symlinks resolved
 /// inside it); `Ok(None)` when it does not exist.
 pub fn read_host(roots: &Roots, rel: impl AsRef<Path>, max: usize) -> io::Result<Option<Vec<u8>>> {

@@ -81,7 +81,7 @@ pub fn context_of(path: &Path) -> Option<Context> {
 pub fn set_context(file: &File, ctx: &Context) -> io::Result<()> {
     let name = CString::new(XATTR).map_err(io::Error::other)?;
     // SAFETY: a descriptor we own, a NUL-terminated name, and a buffer of the given length.
-    let r = unsafe {
+    done(unsafe {
         nix::libc::fsetxattr(
             file.as_raw_fd(),
             name.as_ptr(),
@@ -89,19 +89,15 @@ pub fn set_context(file: &File, ctx: &Context) -> io::Result<()> {
             ctx.0.len(),
             0,
         )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    })
 }
 
+/// Give `path` (not following a final link) the context `ctx`.
 fn set_path_context(path: &Path, ctx: &Context) -> io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
     let name = CString::new(XATTR).map_err(io::Error::other)?;
     // SAFETY: NUL-terminated strings and a buffer of the given length.
-    let r = unsafe {
+    done(unsafe {
         nix::libc::lsetxattr(
             c.as_ptr(),
             name.as_ptr(),
@@ -109,11 +105,14 @@ fn set_path_context(path: &Path, ctx: &Context) -> io::Result<()> {
             ctx.0.len(),
             0,
         )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+    })
+}
+
+/// A C call's `0` or `-1` with `errno`, as a `Result`.
+fn done(r: nix::libc::c_int) -> io::Result<()> {
+    match r {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
     }
 }
 
@@ -172,15 +171,7 @@ impl Policy {
 
 /// `Some(None)`: the file says `<<none>>` (do not label); `None`: it has no exact entry.
 fn exact_entry(file: &Path, path: &str) -> Option<Option<Context>> {
-    let bytes = match read::read_capped(file, FILE_CONTEXTS_MAX + 1) {
-        Ok(Some(b)) if b.len() > FILE_CONTEXTS_MAX => {
-            warn!(
-                "Ignoring {}: larger than {} MiB.",
-                file.display(),
-                FILE_CONTEXTS_MAX >> 20
-            );
-            return None;
-        }
+    let bytes = match read::read_whole(file, FILE_CONTEXTS_MAX) {
         Ok(Some(b)) => b,
         Ok(None) => return None,
         Err(e) => {
