@@ -12,7 +12,7 @@ boot_setup bookworm mkinitramfs:initramfs-tools lsinitramfs:initramfs-tools debo
 img=$gwork/image
 
 prepare() {
-  debian_root 9 "$img" bookworm-systemd bookworm systemd-sysv,udev || { ready=0; return 0; }
+  debian_root 9 "$img" bookworm-systemd bookworm systemd-sysv,udev
   add_systemd_report "$img/root"
   debian_disk "$img"
 }
@@ -35,10 +35,7 @@ scenario_9c() { control_systemd 9c "$img" "$(mkinitramfs_plain)" 252; }
 
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=(9 9c)
-ready=1
 scenario prepare prepare
-if [ "$ready" = 1 ]; then
-  for s in "${scenarios[@]}"; do scenario "$s" "scenario_$s"; done
-  rm -f "$gwork"/*.img
-fi
+for s in "${scenarios[@]}"; do scenario "$s" "scenario_$s"; done
+rm -f "$gwork"/*.img
 boot_summary

@@ -16,14 +16,16 @@ build_dracut_plain() { # OUT
   # Dracut's own modules plus ours, in a private base directory: nothing is installed on the host.
   cp -a /usr/lib/dracut "$d/dracut"
   cp -r "$units/dracut/90machine-id-init" "$d/dracut/modules.d/"
+  # Only the drivers the VM needs (all of them take a minute more); crypt would only complain
+  # that cryptsetup is not installed.
   dracutbasedir=$d/dracut MACHINE_ID_INIT_BIN=$bin \
-    dracut --quiet --no-hostonly --force --kver "$kver" --omit "systemd systemd-initrd" \
-    --add machine-id-init --add-drivers "virtio_blk virtio_pci" "$1"
+    dracut --quiet --no-hostonly --force --no-early-microcode --kver "$kver" \
+    --omit "systemd systemd-initrd crypt" --add machine-id-init --drivers "virtio_pci virtio_blk ext4" "$1"
   rm -rf "$d"
 }
 
 prepare() {
-  initrd=$(cached dracut-plain build_dracut_plain "$bin" \
+  initrd=$(cached dracut-plain build_dracut_plain "$0" "$bin" \
     "$units/dracut/90machine-id-init/module-setup.sh" "$units/dracut/90machine-id-init/machine-id-init.sh")
   lsinitrd "$initrd" > "$gwork/lsinitrd.txt"
   check 11 "dracut's image has no systemd: no systemd module, no systemd binary, /init is dracut's shell script" \
@@ -51,7 +53,7 @@ scenario_11() {
   boot_dracut s11 rw
   local log=$gwork/s11/serial.log
   check 11 "our pre-pivot hook wrote the UUID (console line)" has "$log" \
-    "machine-id-init\[[0-9]+\]: Initialized machine ID from SMBIOS product UUID \(QEMU\): $UH\.$"
+    "machine-id-init\[[0-9]+\]: Initialized machine ID from SMBIOS product UUID \(QEMU\): $UH\."
   check 11 "the booted root (its PID 1) has it in /etc/machine-id, no bind mount" \
     test "$(field "$log" MII-BOOTED pid) $(field "$log" MII-BOOTED etc) $(field "$log" MII-BOOTED mounted) $(field "$log" MII-BOOTED root)" = "1 $UH 0 rw"
   check 11 "on disk" test "$(disk_cat "$gwork/s11/disk.img" /etc/machine-id)" = "$UH"
@@ -69,9 +71,6 @@ scenario_12() {
 
 scenarios=("$@")
 [ "${#scenarios[@]}" -gt 0 ] || scenarios=(11 12)
-ready=1
 scenario prepare prepare
-if [ "$ready" = 1 ]; then
-  for s in "${scenarios[@]}"; do scenario "$s" "scenario_$s"; done
-fi
+for s in "${scenarios[@]}"; do scenario "$s" "scenario_$s"; done
 boot_summary
