@@ -140,11 +140,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
     if args.first().is_some_and(|a| a == "seal") {
         return parse_seal(args.split_off(1));
     }
-    // lexopt swallows `--`; split there first so the program's own arguments stay untouched.
-    let exec = args
-        .iter()
-        .position(|a| a == "--")
-        .map(|i| args.split_off(i).split_off(1));
+    let exec = split_program(&mut args);
     let mut opts = Options::default();
     let mut init_args = Vec::new();
     let mut host_root_given = false;
@@ -228,6 +224,25 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
     Ok(Command::Run(opts))
 }
 
+/// Take `-- PROGRAM ARGS...` off the end of `args`: lexopt swallows `--`, so the split comes
+/// first and the program's own arguments stay untouched.
+fn split_program(args: &mut Vec<OsString>) -> Option<Vec<OsString>> {
+    args.iter()
+        .position(|a| a == "--")
+        .map(|i| args.split_off(i).split_off(1))
+}
+
+/// What a PID 1 executes when its command line is not understood: the program named after
+/// `--` (it is what the system boots into), else the default init.
+pub fn program_despite_usage_error(mut args: Vec<OsString>) -> Vec<OsString> {
+    if args.first().is_some_and(|a| a == "seal") {
+        args.clear();
+    }
+    split_program(&mut args)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| vec![crate::roots::DEFAULT_INIT.into()])
+}
+
 fn parse_seal(args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::prelude::*;
     let mut root = None;
@@ -286,7 +301,10 @@ fn choice<T: Copy>(value: OsString, what: &str, words: &[(&str, T)]) -> Result<T
 
 fn nonempty_path(v: OsString, flag: &str) -> Result<PathBuf, UsageError> {
     if v.is_empty() {
-        return Err(UsageError(format!("{flag} needs a directory")));
+        // An unset variable in a hook must not turn into the live root.
+        return Err(UsageError(format!(
+            "{flag} needs a directory: an empty value is not / (is a variable unset?)"
+        )));
     }
     Ok(PathBuf::from(v))
 }
@@ -387,6 +405,27 @@ mod tests {
             panic!()
         };
         assert_eq!(o.exec, None);
+    }
+
+    #[test]
+    fn program_after_a_usage_error() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            program_despite_usage_error(os(&["--bogus", "--", "/bin/sh", "-c", "x"])),
+            os(&["/bin/sh", "-c", "x"])
+        );
+        assert_eq!(
+            program_despite_usage_error(os(&["--bogus"])),
+            os(&["/sbin/init"])
+        );
+        assert_eq!(
+            program_despite_usage_error(os(&["--sources=x", "--"])),
+            os(&["/sbin/init"])
+        );
+        assert_eq!(
+            program_despite_usage_error(os(&["seal", "--", "/bin/sh"])),
+            os(&["/sbin/init"])
+        );
     }
 
     #[test]

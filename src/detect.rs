@@ -1,16 +1,15 @@
-//! What we are running in (container, hypervisor, chroot) and what the target OS runs (systemd's
-//! version). Everything is read lazily and once: a source that is never reached costs nothing.
+//! What we are running in (SPEC §6): container, hypervisor, chroot. Everything is read lazily
+//! and once: a source that is never reached costs nothing.
 
 use std::cell::OnceCell;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use log::debug;
 
 use crate::proc;
 use crate::read::{self, BLOB_MAX, STRING_MAX};
 use crate::roots::{self, Roots};
-use crate::sources::Trail;
 
 /// DMI strings, in the order systemd reads them.
 const DMI_FILES: &[&str] = &[
@@ -52,14 +51,13 @@ const DT_HYPERVISOR: &str = "proc/device-tree/hypervisor/compatible";
 const CONTAINER_MANAGER: &str = "run/host/container-manager";
 const CONTAINERENV: &str = "run/.containerenv";
 const DOCKERENV: &str = ".dockerenv";
-
-/// Where distributions keep `libsystemd-shared-NNN.so`; `*` is any multiarch directory.
-const SYSTEMD_LIB_DIRS: &[&str] = &[
-    "usr/lib/systemd",
-    "usr/lib64/systemd",
-    "usr/lib/*/systemd",
-    "lib/systemd",
-];
+const PROC_SELF_PID_NS: &str = "proc/self/ns/pid";
+const PROC_VZ: &str = "proc/vz";
+const PROC_BC: &str = "proc/bc";
+/// The inode of the initial PID namespace (`PROC_PID_INIT_INO` in the kernel).
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+/// systemd's name for a container whose manager did not say who it is.
+pub const CONTAINER_OTHER: &str = "container-other";
 
 /// The running system, as far as the sources need to know it.
 pub struct Environment<'a> {
@@ -70,30 +68,28 @@ pub struct Environment<'a> {
     container: OnceCell<Option<String>>,
     hypervisor: OnceCell<Option<String>>,
     chroot: OnceCell<bool>,
-    trail: Trail,
 }
 
 impl<'a> Environment<'a> {
     pub fn new(roots: &'a Roots) -> Self {
+        Self::with_pid1(roots, std::process::id() == 1)
+    }
+
+    /// For a caller that knows already whether this process is PID 1 (asked once, in `main`).
+    pub fn with_pid1(roots: &'a Roots, pid1: bool) -> Self {
         Environment {
             roots,
-            pid1: std::process::id() == 1,
+            pid1,
             cmdline: OnceCell::new(),
             pid1_environ: OnceCell::new(),
             container: OnceCell::new(),
             hypervisor: OnceCell::new(),
             chroot: OnceCell::new(),
-            trail: Trail::default(),
         }
     }
 
     pub fn roots(&self) -> &Roots {
         self.roots
-    }
-
-    /// What the sources said, for the log and `--explain`.
-    pub fn trail(&self) -> &Trail {
-        &self.trail
     }
 
     pub fn is_pid1(&self) -> bool {
@@ -104,7 +100,7 @@ impl<'a> Environment<'a> {
     pub fn cmdline(&self) -> Option<&[Vec<u8>]> {
         self.cmdline
             .get_or_init(|| {
-                read_host(self.roots, roots::PROC_CMDLINE, BLOB_MAX)
+                read_host_or_none(self.roots, roots::PROC_CMDLINE, BLOB_MAX)
                     .map(|b| proc::cmdline_words(&b))
             })
             .as_deref()
@@ -118,7 +114,7 @@ impl<'a> Environment<'a> {
         }
         let environ = self
             .pid1_environ
-            .get_or_init(|| read_host(self.roots, roots::PROC1_ENVIRON, BLOB_MAX))
+            .get_or_init(|| read_host_or_none(self.roots, roots::PROC1_ENVIRON, BLOB_MAX))
             .as_deref()?;
         proc::environ_get(environ, key).map(<[u8]>::to_vec)
     }
@@ -147,8 +143,9 @@ impl<'a> Environment<'a> {
     }
 }
 
-/// Read a small host file; unreadable means absent, with the reason at debug level.
-pub fn read_host(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
+/// Read a small host file; unreadable means absent, with the reason at debug level (detection
+/// inputs are hints, unlike a source's UUID file).
+fn read_host_or_none(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
     match read::read_host(roots, rel, max) {
         Ok(v) => v,
         Err(e) => {
@@ -159,7 +156,7 @@ pub fn read_host(roots: &Roots, rel: &str, max: usize) -> Option<Vec<u8>> {
 }
 
 fn read_host_string(roots: &Roots, rel: &str) -> Option<String> {
-    read_host(roots, rel, STRING_MAX).map(|b| trim(&b))
+    read_host_or_none(roots, rel, STRING_MAX).map(|b| trim(&b))
 }
 
 fn trim(bytes: &[u8]) -> String {
@@ -177,27 +174,58 @@ fn detect_container(env: &Environment) -> Option<String> {
             .flatten()
             .map(|b| trim(&b))
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "container-other".into());
+            .unwrap_or_else(|| CONTAINER_OTHER.into());
         debug!("Running in a container ({name}, from {CONTAINER_MANAGER}).");
         return Some(name);
     }
-    if let Some(v) = env.pid1_env("container") {
-        // Set but empty is systemd's way to say "not a container"; stop looking.
-        if v.is_empty() {
-            debug!("container= is set and empty: not a container.");
-            return None;
+    match env.pid1_env("container") {
+        // Set but empty is systemd's way to say "not a container": no marker file counts then,
+        // but the kernel's word still does (a manager cannot talk a namespace away).
+        Some(v) if v.is_empty() => {
+            debug!("container= is set and empty: ignoring container marker files.");
         }
-        let name = String::from_utf8_lossy(&v).into_owned();
-        debug!("Running in a container ({name}, from container= of PID 1).");
-        return Some(name);
+        Some(v) => {
+            let name = String::from_utf8_lossy(&v).into_owned();
+            debug!("Running in a container ({name}, from container= of PID 1).");
+            return Some(name);
+        }
+        None => {
+            for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
+                if roots.host_exists(rel) {
+                    debug!("Running in a container ({name}, from {rel}).");
+                    return Some(name.into());
+                }
+            }
+        }
     }
-    for (rel, name) in [(CONTAINERENV, "podman"), (DOCKERENV, "docker")] {
-        if roots.host_exists(rel) {
-            debug!("Running in a container ({name}, from {rel}).");
-            return Some(name.into());
-        }
+    if roots.host_is_live() {
+        return kernel_container(roots);
     }
     None
+}
+
+/// The kernel's word, which no manager can leave out (`podman --read-only` and `lxc-execute`
+/// leave no marker): a PID namespace that is not the initial one, or OpenVZ. Only meaningful
+/// for the live system.
+fn kernel_container(roots: &Roots) -> Option<String> {
+    if pid_namespace_is_initial(&roots.host_join(PROC_SELF_PID_NS)) == Some(false) {
+        debug!("Running in a container ({CONTAINER_OTHER}: not the initial PID namespace).");
+        return Some(CONTAINER_OTHER.into());
+    }
+    if roots.host_exists(PROC_VZ) && !roots.host_exists(PROC_BC) {
+        debug!("Running in a container (openvz, from {PROC_VZ}).");
+        return Some("openvz".into());
+    }
+    None
+}
+
+/// Whether the PID namespace at `ns` (`/proc/self/ns/pid`) is the kernel's initial one, by its
+/// inode (`PROC_PID_INIT_INO`, what systemd's `namespace_is_init()` compares); `None` when it
+/// cannot be told (no `/proc`).
+pub fn pid_namespace_is_initial(ns: &Path) -> Option<bool> {
+    std::fs::metadata(ns)
+        .ok()
+        .map(|m| m.ino() == PROC_PID_INIT_INO)
 }
 
 fn detect_hypervisor(roots: &Roots) -> Option<String> {
@@ -265,7 +293,7 @@ fn xen_hypervisor(roots: &Roots) -> Option<String> {
 }
 
 fn device_tree_hypervisor(roots: &Roots) -> Option<String> {
-    let compat = read_host(roots, DT_HYPERVISOR, STRING_MAX)?;
+    let compat = read_host_or_none(roots, DT_HYPERVISOR, STRING_MAX)?;
     let compat = String::from_utf8_lossy(&compat);
     Some(
         if compat.contains("linux,kvm") {
@@ -323,80 +351,9 @@ fn differ(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The target's systemd version: the highest NNN of `libsystemd-shared-NNN*.so`, with where it
-/// was found. `None` means no systemd (OpenRC, busybox).
-pub fn systemd_version(roots: &Roots) -> Option<(u32, PathBuf)> {
-    let mut best: Option<(u32, PathBuf)> = None;
-    for dir in SYSTEMD_LIB_DIRS.iter().flat_map(|d| expand_dir(roots, d)) {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(v) = shared_lib_version(name.as_encoded_bytes()) else {
-                continue;
-            };
-            if best.as_ref().is_none_or(|(b, _)| v > *b) {
-                best = Some((v, entry.path()));
-            }
-        }
-    }
-    best
-}
-
-/// `usr/lib/*/systemd` names every `usr/lib/<multiarch>/systemd`.
-fn expand_dir(roots: &Roots, pattern: &str) -> Vec<PathBuf> {
-    let Some((head, tail)) = pattern.split_once("/*/") else {
-        return roots
-            .in_root(pattern)
-            .map(|r| vec![r.path])
-            .unwrap_or_default();
-    };
-    let Ok(base) = roots.in_root(head) else {
-        return Vec::new();
-    };
-    let Ok(entries) = std::fs::read_dir(&base.path) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| e.file_name().as_encoded_bytes().contains(&b'-'))
-        .filter_map(|e| {
-            let rel = Path::new(head).join(e.file_name()).join(tail);
-            roots.in_root(rel).ok().map(|r| r.path)
-        })
-        .collect()
-}
-
-fn shared_lib_version(name: &[u8]) -> Option<u32> {
-    let rest = name.strip_prefix(b"libsystemd-shared-")?;
-    if !name.ends_with(b".so") && !name.windows(4).any(|w| w == b".so.") {
-        return None;
-    }
-    let digits: Vec<u8> = rest
-        .iter()
-        .copied()
-        .take_while(u8::is_ascii_digit)
-        .collect();
-    std::str::from_utf8(&digits).ok()?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_lib_names() {
-        assert_eq!(shared_lib_version(b"libsystemd-shared-257.so"), Some(257));
-        assert_eq!(
-            shared_lib_version(b"libsystemd-shared-256.7-1.fc41.so"),
-            Some(256)
-        );
-        assert_eq!(shared_lib_version(b"libsystemd-shared-252.so.0"), Some(252));
-        assert_eq!(shared_lib_version(b"libsystemd-shared-.so"), None);
-        assert_eq!(shared_lib_version(b"libsystemd-shared-257.txt"), None);
-        assert_eq!(shared_lib_version(b"libsystemd-core-257.so"), None);
-    }
 
     #[test]
     fn chroot_compare() {

@@ -1,11 +1,15 @@
 //! `--explain`: every source, what it held and why it was taken or not, the detected
-//! environment, and what a run would do; as text for people or JSON for machines.
+//! environment, and what a run would do; built from the decision and rendered as text for
+//! people or JSON for machines. Printing is `main`'s job.
 
 use std::fmt::Write;
 
-use crate::sources::Note;
+use crate::decide::Decision;
+use crate::detect::Environment;
+use crate::first_boot;
+use crate::sources::{Candidate, Note, Selection};
 
-/// Everything `--explain` reports. Built by [`crate::run`], rendered here.
+/// Everything `--explain` reports.
 #[derive(Debug, Clone)]
 pub struct Explanation {
     pub root: String,
@@ -20,22 +24,42 @@ pub struct Explanation {
     /// `preserve` or `commit` for the first-boot states, else `None`.
     pub first_boot: Option<&'static str>,
     pub notes: Vec<Note>,
-    /// The winning id and where it came from.
-    pub chosen: Option<(String, String, String)>,
+    /// The winning source's id and where it came from.
+    pub chosen: Option<Candidate>,
     /// What a real run would do, in words.
     pub action: String,
+}
+
+pub fn build(env: &Environment, decision: &Decision, sel: &Selection) -> Explanation {
+    let roots = env.roots();
+    Explanation {
+        root: roots.root().display().to_string(),
+        host_root: roots.host().display().to_string(),
+        file: decision.target.link.display().to_string(),
+        state: decision.target.state.to_string(),
+        container: env.container().map(str::to_string),
+        hypervisor: env.hypervisor().map(str::to_string),
+        chroot: env.in_chroot(),
+        pid1: env.is_pid1(),
+        systemd: first_boot::systemd_version(roots).map(|(v, _)| v),
+        first_boot: decision.plan.first_boot_name(),
+        notes: sel.notes.clone(),
+        chosen: sel.winner.clone(),
+        action: decision.describe(roots),
+    }
 }
 
 pub fn render_text(x: &Explanation) -> String {
     let mut s = String::new();
     let or_none = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
     let _ = writeln!(s, "File:        {} ({})", x.file, x.state);
     let _ = writeln!(s, "Root:        {}", x.root);
     let _ = writeln!(s, "Host root:   {}", x.host_root);
     let _ = writeln!(s, "Container:   {}", or_none(&x.container));
     let _ = writeln!(s, "Hypervisor:  {}", or_none(&x.hypervisor));
-    let _ = writeln!(s, "Chroot:      {}", if x.chroot { "yes" } else { "no" });
-    let _ = writeln!(s, "PID 1:       {}", if x.pid1 { "yes" } else { "no" });
+    let _ = writeln!(s, "Chroot:      {}", yes_no(x.chroot));
+    let _ = writeln!(s, "PID 1:       {}", yes_no(x.pid1));
     let _ = writeln!(
         s,
         "systemd:     {}",
@@ -59,43 +83,63 @@ pub fn render_text(x: &Explanation) -> String {
 }
 
 pub fn render_json(x: &Explanation) -> String {
-    let notes: Vec<String> = x
+    let mut environment = Object::default();
+    environment
+        .field("container", opt(&x.container))
+        .field("hypervisor", opt(&x.hypervisor))
+        .field("chroot", x.chroot.to_string())
+        .field("pid1", x.pid1.to_string())
+        .field(
+            "systemd",
+            x.systemd.map_or("null".into(), |v| v.to_string()),
+        );
+    let sources: Vec<String> = x
         .notes
         .iter()
         .map(|n| {
-            format!(
-                "{{\"source\":{},\"verdict\":{},\"detail\":{}}}",
-                q(n.source.name()),
-                q(n.verdict.name()),
-                q(&n.text)
-            )
+            let mut o = Object::default();
+            o.field("source", q(n.source.name()))
+                .field("verdict", q(n.verdict.name()))
+                .field("detail", q(&n.text));
+            o.finish()
         })
         .collect();
-    let chosen = match &x.chosen {
-        Some((id, source, origin)) => format!(
-            "{{\"id\":{},\"source\":{},\"origin\":{}}}",
-            q(id),
-            q(source),
-            q(origin)
-        ),
-        None => "null".into(),
-    };
-    format!(
-        "{{\"file\":{},\"state\":{},\"root\":{},\"host_root\":{},\"environment\":{{\"container\":{},\"hypervisor\":{},\"chroot\":{},\"pid1\":{},\"systemd\":{}}},\"first_boot\":{},\"sources\":[{}],\"chosen\":{},\"action\":{}}}\n",
-        q(&x.file),
-        q(&x.state),
-        q(&x.root),
-        q(&x.host_root),
-        opt(&x.container),
-        opt(&x.hypervisor),
-        x.chroot,
-        x.pid1,
-        x.systemd.map_or("null".into(), |v| v.to_string()),
-        x.first_boot.map_or("null".into(), q),
-        notes.join(","),
-        chosen,
-        q(&x.action)
-    )
+    let chosen = x.chosen.as_ref().map_or("null".into(), |c| {
+        let mut o = Object::default();
+        o.field("id", q(&c.id.to_string()))
+            .field("source", q(c.source.name()))
+            .field("origin", q(&c.origin));
+        o.finish()
+    });
+    let mut top = Object::default();
+    top.field("file", q(&x.file))
+        .field("state", q(&x.state))
+        .field("root", q(&x.root))
+        .field("host_root", q(&x.host_root))
+        .field("environment", environment.finish())
+        .field("first_boot", x.first_boot.map_or("null".into(), q))
+        .field("sources", format!("[{}]", sources.join(",")))
+        .field("chosen", chosen)
+        .field("action", q(&x.action));
+    top.finish() + "\n"
+}
+
+/// A JSON object being written: fields in order, values already rendered.
+#[derive(Default)]
+struct Object(String);
+
+impl Object {
+    fn field(&mut self, key: &str, value: String) -> &mut Self {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+        let _ = write!(self.0, "{}:{value}", q(key));
+        self
+    }
+
+    fn finish(&self) -> String {
+        format!("{{{}}}", self.0)
+    }
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -130,5 +174,13 @@ mod tests {
     #[test]
     fn json_strings_are_escaped() {
         assert_eq!(q("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\u0001""#);
+    }
+
+    #[test]
+    fn json_objects_keep_field_order() {
+        let mut o = Object::default();
+        o.field("a", q("x")).field("b", "null".into());
+        assert_eq!(o.finish(), r#"{"a":"x","b":null}"#);
+        assert_eq!(Object::default().finish(), "{}");
     }
 }

@@ -21,7 +21,7 @@ pub enum LogTarget {
 }
 
 /// Whether anybody can read what we write to stderr: not when it is closed, `/dev/null`, or
-/// the placeholder [`crate::rt::start`] puts on a closed descriptor.
+/// the placeholder [`crate::startup::start`] puts on a closed descriptor.
 pub fn stderr_is_read() -> bool {
     match nix::sys::stat::fstat(std::io::stderr()) {
         Ok(st) => {
@@ -53,12 +53,20 @@ fn level_for(verbosity: i32) -> LevelFilter {
     }
 }
 
-/// Set up the logger.
-pub fn init(target: LogTarget, verbosity: i32, kmsg: &Path) {
+/// Set up the logger. `auto` means the kernel log as PID 1 (`pid1`) or with nobody reading stderr, but
+/// never in a container (`in_container`, asked only then): there `/dev/kmsg` is the host's
+/// kernel log, and stderr is the container's console.
+pub fn init(
+    target: LogTarget,
+    verbosity: i32,
+    kmsg: &Path,
+    pid1: bool,
+    in_container: impl FnOnce() -> bool,
+) {
     let want_kmsg = match target {
         LogTarget::Kmsg => true,
         LogTarget::Stderr => false,
-        LogTarget::Auto => std::process::id() == 1 || !stderr_is_read(),
+        LogTarget::Auto => (pid1 || !stderr_is_read()) && !in_container(),
     };
     let kmsg_file = if want_kmsg {
         // O_NONBLOCK: a FIFO planted there must not hang the boot (without a reader the open
@@ -81,7 +89,8 @@ pub fn init(target: LogTarget, verbosity: i32, kmsg: &Path) {
     let fell_back = want_kmsg && kmsg_file.is_none();
     match kmsg_file {
         Some(f) => {
-            let pid = std::process::id();
+            // Only a kernel log record names the process; PID 1 is the common case there.
+            let pid = if pid1 { 1 } else { std::process::id() };
             // env_logger hands the pipe each formatted record in one write_all: one kmsg record.
             b.target(Target::Pipe(Box::new(f))).format(move |buf, r| {
                 writeln!(

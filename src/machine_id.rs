@@ -1,5 +1,4 @@
-//! The machine id, systemd's grammar for it, the states of `/etc/machine-id`, and which firmware
-//! UUIDs are not ids at all.
+//! The machine id, systemd's grammar for it, and the states of `/etc/machine-id` (SPEC §2).
 
 use std::fmt;
 use std::io;
@@ -75,28 +74,6 @@ impl MachineId {
         out
     }
 
-    /// Why a firmware UUID (SMBIOS, device tree, Xen) is not a usable id, if it is not.
-    pub fn firmware_rejection(&self) -> Option<Rejection> {
-        let b = self.as_bytes();
-        if self.is_null() {
-            return Some(Rejection::Zero);
-        }
-        if b.iter().all(|&x| x == 0xff) {
-            return Some(Rejection::AllOnes);
-        }
-        if b.iter().all(|&x| x == b[0]) {
-            return Some(Rejection::AllBytesEqual);
-        }
-        let dashed = self.dashed();
-        PLACEHOLDERS
-            .iter()
-            .find(|p| match p.matches {
-                Match::Exact(u) => dashed == u,
-                Match::Prefix(pre) => dashed.starts_with(pre),
-            })
-            .map(|p| Rejection::Placeholder(p.what))
-    }
-
     pub fn dashed(&self) -> String {
         self.0.hyphenated().to_string()
     }
@@ -123,84 +100,6 @@ fn hex_digit(c: u8) -> Option<u8> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
-}
-
-/// Why a candidate id was refused.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Rejection {
-    Zero,
-    AllOnes,
-    AllBytesEqual,
-    Placeholder(&'static str),
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Rejection::Zero => f.write_str("it is all zero"),
-            Rejection::AllOnes => f.write_str("it is all FF"),
-            Rejection::AllBytesEqual => f.write_str("all its bytes are equal"),
-            Rejection::Placeholder(what) => write!(f, "it is a known placeholder ({what})"),
-        }
-    }
-}
-
-enum Match {
-    Exact(&'static str),
-    Prefix(&'static str),
-}
-
-struct Placeholder {
-    matches: Match,
-    what: &'static str,
-}
-
-/// Firmware UUIDs that many machines share. Lowercase dashed form, as the kernel prints them.
-const PLACEHOLDERS: &[Placeholder] = &[
-    Placeholder {
-        matches: Match::Exact("03000200-0400-0500-0006-000700080009"),
-        what: "AMI BIOS default, shipped unchanged by many boards",
-    },
-    Placeholder {
-        matches: Match::Exact("00020003-0004-0005-0006-000700080009"),
-        what: "AMI BIOS default, read with the other byte order",
-    },
-    Placeholder {
-        matches: Match::Exact("12345678-1234-5678-90ab-cddeefaabbcc"),
-        what: "firmware template default",
-    },
-    Placeholder {
-        matches: Match::Exact("ffffff00-ffff-ffff-ffff-ffffffffffff"),
-        what: "unprogrammed firmware",
-    },
-    Placeholder {
-        matches: Match::Exact("31393138-3538-5a43-3135-353130323750"),
-        what: "serial number copied into the UUID by a vendor, shared by a batch",
-    },
-    Placeholder {
-        matches: Match::Exact("5c4606fa-192f-453a-b299-7b088c63bb9b"),
-        what: "UUID shared by a batch of boards",
-    },
-    Placeholder {
-        matches: Match::Exact("00000000-0000-0000-0807-060504030201"),
-        what: "counting-bytes placeholder",
-    },
-    Placeholder {
-        matches: Match::Exact("4c4c4544-0000-2010-8020-80c04f202020"),
-        what: "Dell default with an empty service tag",
-    },
-    Placeholder {
-        matches: Match::Prefix("00000000-0000-0000-0000-"),
-        what: "mostly-zero UUID",
-    },
-];
-
-/// Every deny-listed exact UUID (the table is the single source; tests iterate over it).
-pub fn placeholder_uuids() -> impl Iterator<Item = &'static str> {
-    PLACEHOLDERS.iter().filter_map(|p| match p.matches {
-        Match::Exact(u) => Some(u),
-        Match::Prefix(_) => None,
-    })
 }
 
 /// What `<root>/etc/machine-id` holds, classified as systemd's `id128_read_fd` does.
@@ -343,33 +242,6 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_bytes()[6] >> 4, 4);
         assert_eq!(a.as_bytes()[8] & 0xc0, 0x80);
-    }
-
-    #[test]
-    fn every_placeholder_is_rejected() {
-        let mut n = 0;
-        for u in placeholder_uuids() {
-            let id = MachineId::parse(u.as_bytes()).unwrap();
-            assert!(
-                matches!(id.firmware_rejection(), Some(Rejection::Placeholder(_))),
-                "{u}"
-            );
-            n += 1;
-        }
-        assert!(n >= 8);
-        let mostly_zero = MachineId::parse(b"00000000-0000-0000-0000-000000000001").unwrap();
-        assert!(matches!(
-            mostly_zero.firmware_rejection(),
-            Some(Rejection::Placeholder(_))
-        ));
-        let f = MachineId::parse(&[b'f'; 32]).unwrap();
-        assert_eq!(f.firmware_rejection(), Some(Rejection::AllOnes));
-        let same = MachineId::parse(&[b'a'; 32]).unwrap();
-        assert_eq!(same.firmware_rejection(), Some(Rejection::AllBytesEqual));
-        let zero = MachineId::from_bytes([0; 16]);
-        assert_eq!(zero.firmware_rejection(), Some(Rejection::Zero));
-        let good = MachineId::parse(b"4c4c4544-0000-2010-8020-80c04f202021").unwrap();
-        assert_eq!(good.firmware_rejection(), None);
     }
 
     proptest! {

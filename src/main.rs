@@ -1,24 +1,26 @@
 #![no_main]
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
 
-use machine_id_init::cli::{self, Command, HELP, Options};
+use machine_id_init::cli::{self, Command, HELP};
+use machine_id_init::detect::Environment;
 use machine_id_init::log::LogTarget;
 use machine_id_init::roots::{self, Roots};
-use machine_id_init::rt;
+use machine_id_init::{explain, shim, startup};
 
 const SUCCESS: c_int = 0;
 const FAILURE: c_int = 1;
 const USAGE: c_int = 2;
 
-/// The C entry point: see `rt.rs` for why Rust's runtime start-up is skipped. The arguments
-/// come from `std::env::args_os`, which glibc targets fill before `main` either way.
+/// The C entry point: see `startup.rs` for why Rust's runtime start-up is skipped. The
+/// arguments come from `std::env::args_os`, which glibc targets fill before `main` either way.
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    rt::start();
+    startup::start();
     let pid1 = std::process::id() == 1;
-    let opts = match cli::parse(std::env::args_os().skip(1), pid1) {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let opts = match cli::parse(args.clone(), pid1) {
         Ok(Command::Run(o)) => o,
         Ok(Command::Seal(o)) => return seal(&o),
         Ok(Command::Help) => return say(HELP),
@@ -33,28 +35,34 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
             if !pid1 {
                 return USAGE;
             }
-            // PID 1 must never exit (the kernel would panic): go on with the defaults.
-            Options {
-                exec: Some(vec![roots::DEFAULT_INIT.into()]),
-                ..Options::default()
-            }
+            // PID 1 must never exit (the kernel would panic, a container would stop): boot what
+            // was named, without guessing at what the options meant.
+            shim::exec(&cli::program_despite_usage_error(args), pid1);
+            return FAILURE;
         }
     };
     let roots = Roots::new(&opts.root, &opts.host_root);
-    let mounted = match pid1 && roots.host_is_live() {
-        true => rt::mount_api_filesystems(&roots),
-        false => Vec::new(),
+    let env = Environment::with_pid1(&roots, pid1);
+    let prepared = match pid1 && roots.host_is_live() {
+        true => Some(shim::prepare(&env)),
+        false => None,
     };
     machine_id_init::log::init(
         opts.log_target,
         opts.verbosity,
         &roots.host_join(roots::KMSG),
+        pid1,
+        || env.container().is_some(),
     );
-    for note in mounted {
+    for note in prepared.iter().flat_map(|p| &p.notes) {
         log::debug!("{note}");
     }
 
-    let code = match machine_id_init::run(&opts) {
+    let outcome = match opts.explain {
+        Some(format) => explain(&opts, &env, format),
+        None => machine_id_init::run_in(&opts, &env),
+    };
+    let code = match outcome {
         Ok(report) => {
             if opts.print {
                 // No runtime clean-up flushes stdout after a C `main`: do it here.
@@ -71,15 +79,35 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // The shim hands over whatever happened: a machine id is never worth an unbootable system.
     match &opts.exec {
         Some(argv) => {
-            rt::exec(argv, pid1);
+            shim::exec(argv, pid1);
             FAILURE
         }
         None => code,
     }
 }
 
+/// `--explain`: the report is this mode's output, printed even when a run would fail.
+fn explain(
+    opts: &cli::Options,
+    env: &Environment,
+    format: cli::Format,
+) -> Result<machine_id_init::Report, machine_id_init::Error> {
+    let explained = machine_id_init::explain_in(opts, env)?;
+    say(&match format {
+        cli::Format::Text => explain::render_text(&explained.explanation),
+        cli::Format::Json => explain::render_json(&explained.explanation),
+    });
+    explained.outcome
+}
+
 fn seal(opts: &cli::SealOptions) -> c_int {
-    machine_id_init::log::init(LogTarget::Stderr, opts.verbosity, std::path::Path::new(""));
+    machine_id_init::log::init(
+        LogTarget::Stderr,
+        opts.verbosity,
+        std::path::Path::new(""),
+        false,
+        || false,
+    );
     match machine_id_init::seal::seal(opts) {
         Ok(changes) => {
             let text = match changes.is_empty() {

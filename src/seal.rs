@@ -11,24 +11,23 @@ use crate::cli::{SealMode, SealOptions};
 use crate::machine_id::FileState;
 use crate::read::{self, ID_FILE_MAX};
 use crate::roots::{self, DBUS_LINK_TARGET, Roots};
-use crate::write;
-
-const DBUS_MACHINE_ID: &str = "var/lib/dbus/machine-id";
+use crate::sources::dbus::DBUS_MACHINE_ID;
+use crate::{target, write};
 
 /// Seal the image; returns one line per change (none: it was sealed already).
 pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
     let roots = Roots::new(&opts.root, &opts.root);
-    crate::require_directory(roots.root())?;
+    target::require_directory(roots.root())?;
     let mut changes = Vec::new();
 
-    let etc = crate::resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
-    if crate::ensure_directory(&etc)? == crate::Directory::ReadOnly {
+    let etc = target::resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
+    if target::ensure_directory(&etc)? == target::Directory::ReadOnly {
         return Err(write_error(&etc.path, read_only()));
     }
-    let lock = crate::lock(&etc.path)?;
+    let lock = target::lock(&etc.path)?;
     let link = roots.root_join(roots::MACHINE_ID);
-    let target = crate::resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
-    let state = crate::read_state(&target, &link)?;
+    let target = target::resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
+    let state = target::read_state(&target, &link)?;
 
     // What the file becomes (None: removed), the state that already is that, and its name.
     let (wanted, sealed, new): (Option<&[u8]>, FileState, &str) = match opts.mode {
@@ -75,7 +74,7 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
 /// A regular `var/lib/dbus/machine-id` is a copy of the template's id: remove it (or make it
 /// the conventional link). A link is left alone.
 fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
-    let resolved = crate::resolved(
+    let resolved = target::resolved(
         roots.in_root_nofollow(DBUS_MACHINE_ID),
         roots.root_join(DBUS_MACHINE_ID),
     )?;
@@ -97,7 +96,8 @@ fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
         .map(|b| FileState::classify(&b).to_string())
         .unwrap_or_else(|| "unreadable".into());
     if symlink {
-        let tmp = write::remove_stale_temp(&path).map_err(|e| write_error(&path, e))?;
+        write::remove_stale_temp(&path).map_err(|e| write_error(&path, e))?;
+        let tmp = write::temp_path(&path);
         std::os::unix::fs::symlink(DBUS_LINK_TARGET, &tmp)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|e| {

@@ -5,12 +5,10 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use log::debug;
-use nix::mount::MsFlags;
 
 use crate::machine_id::MachineId;
 
@@ -21,59 +19,24 @@ pub const MODE: u32 = 0o444;
 /// lock, and it means a killed run's leftover is exactly what the next run removes.
 const TEMP_TAG: &str = ".machine-id-init";
 
-/// An exclusive `flock` on a directory: needs no lock file, works on a read-only file system,
-/// and is released when the descriptor closes (even when we are killed).
-pub struct DirLock {
-    dir: File,
-    path: PathBuf,
-}
-
-impl DirLock {
-    /// The locked directory, open for reading, when `file` is in it: what `fsync` needs after a
-    /// rename there, without opening the directory again.
-    pub fn directory_of(&self, file: &Path) -> Option<&File> {
-        (file.parent() == Some(self.path.as_path())).then_some(&self.dir)
-    }
-}
-
-pub fn lock_dir(dir: &Path) -> io::Result<DirLock> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_DIRECTORY)
-        .open(dir)?;
-    loop {
-        // SAFETY: flock on a descriptor we own.
-        let r = unsafe { nix::libc::flock(file.as_raw_fd(), nix::libc::LOCK_EX) };
-        if r == 0 {
-            return Ok(DirLock {
-                dir: file,
-                path: dir.to_path_buf(),
-            });
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
-fn temp_path(path: &Path) -> PathBuf {
+/// The one temporary name for `path` (see [`TEMP_TAG`]).
+pub fn temp_path(path: &Path) -> PathBuf {
     let mut name = OsString::from(".#");
     name.push(path.file_name().unwrap_or(OsStr::new("machine-id")));
     name.push(TEMP_TAG);
     path.with_file_name(name)
 }
 
-/// Remove the temporary file a killed earlier run may have left next to `path`; returns its
-/// name. Call with the directory lock held: then nobody else is writing it.
-pub fn remove_stale_temp(path: &Path) -> io::Result<PathBuf> {
+/// Remove the temporary file a killed earlier run may have left next to `path`. Call with the
+/// directory lock held: then nobody else is writing it.
+pub fn remove_stale_temp(path: &Path) -> io::Result<()> {
     let tmp = temp_path(path);
     match std::fs::remove_file(&tmp) {
         Ok(()) => debug!("Removed stale temporary file {}.", tmp.display()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    Ok(tmp)
+    Ok(())
 }
 
 /// Atomically replace (or create) `path` with the id. `path` must already be resolved: its last
@@ -85,7 +48,8 @@ pub fn write_id(path: &Path, id: &MachineId, dir: Option<&File>) -> io::Result<(
 
 /// [`write_id`] for any content (`seal` writes "uninitialized").
 pub fn write_bytes(path: &Path, contents: &[u8], dir: Option<&File>) -> io::Result<()> {
-    let tmp = remove_stale_temp(path)?;
+    remove_stale_temp(path)?;
+    let tmp = temp_path(path);
     let result = write_temp(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -117,26 +81,4 @@ fn write_temp(tmp: &Path, contents: &[u8]) -> io::Result<()> {
     // The umask may have narrowed the mode; the spec's mode is exact.
     f.set_permissions(std::fs::Permissions::from_mode(MODE))?;
     f.sync_all()
-}
-
-pub fn is_read_only(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(nix::libc::EROFS)
-}
-
-/// Bind-mount `src` over `dst` read-only, as systemd's transient machine id.
-pub fn bind_mount_read_only(src: &Path, dst: &Path) -> nix::Result<()> {
-    nix::mount::mount(Some(src), dst, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
-    if let Err(e) = nix::mount::mount(
-        None::<&str>,
-        dst,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-        None::<&str>,
-    ) {
-        log::warn!(
-            "Failed to make the bind mount on {} read-only: {e}; it stays writable.",
-            dst.display()
-        );
-    }
-    Ok(())
 }

@@ -112,7 +112,7 @@ const FAULTS: &[Fault] = &[
     // The rename happened; only the directory's durability failed.
     Fault {
         syscall: "fsync",
-        line_has: "fsync(3)",
+        line_has: "fsync({etc-fd})",
         errno: "EIO",
         exit: 0,
         log: &[
@@ -184,14 +184,25 @@ fn injected_errors() {
         .collect();
     let _ = fs::remove_file(&trace);
 
+    // The directory's descriptor is whatever number the kernel gave it (the test runner may
+    // have left descriptors open): read it off the trace, never assume it.
+    let etc = dir.join("root/etc").display().to_string();
+    let etc_fd = lines
+        .iter()
+        .find(|l| l.starts_with("openat(") && l.contains(&format!("\"{etc}\"")))
+        .and_then(|l| l.rsplit_once(" = "))
+        .map(|(_, fd)| fd.trim().to_string())
+        .unwrap_or_else(|| panic!("no open of {etc} in the trace:\n{}", lines.join("\n")));
+
     let mut failures = Vec::new();
     for f in FAULTS {
         let prefix = format!("{}(", f.syscall);
         let calls: Vec<&String> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();
-        let Some(nth) = calls.iter().position(|l| l.contains(f.line_has)) else {
+        let line_has = f.line_has.replace("{etc-fd}", &etc_fd);
+        let Some(nth) = calls.iter().position(|l| l.contains(&line_has)) else {
             failures.push(format!(
                 "{} {}: no call matching {:?} in the trace",
-                f.syscall, f.errno, f.line_has
+                f.syscall, f.errno, line_has
             ));
             continue;
         };
@@ -206,7 +217,7 @@ fn injected_errors() {
             ),
             LIMIT,
         );
-        let ctx = format!("{inject} on {:?}", f.line_has);
+        let ctx = format!("{inject} on {line_has:?}");
         if r.code != Some(f.exit) {
             failures.push(format!(
                 "{ctx}: exit {:?}, expected {}: {}",

@@ -1,6 +1,8 @@
 //! Runs the real binary on a temporary copy of every `fixtures/<case>/` tree and checks exit
-//! status, stdout, log and the whole resulting tree against `fixtures/<case>/expect`. The format
-//! of a case is described in `fixtures/README.md`.
+//! status, stdout, log and the whole resulting tree against `fixtures/<case>/expect`: one test
+//! per case, named after it (`cargo test --test fixtures state-missing`). The format of a case is
+//! described in `fixtures/README.md`, whose index of cases is checked against the cases here
+//! (`FIXTURES_BLESS=1` rewrites it).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -70,10 +72,13 @@ fn copy_tree(from: &Path, to: &Path) {
         let dst = to.join(e.file_name());
         let ft = fs::symlink_metadata(&src).unwrap().file_type();
         if ft.is_symlink() {
+            let _ = fs::remove_file(&dst);
             symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
         } else if ft.is_dir() {
             copy_tree(&src, &dst);
         } else if e.file_name() != ".keep" {
+            // A case's file replaces the base's.
+            let _ = fs::remove_file(&dst);
             fs::copy(&src, &dst).unwrap();
         }
     }
@@ -150,6 +155,16 @@ struct Outcome {
 fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
     let root = work.join("root");
     let host = work.join("host");
+    let _ = fs::remove_dir_all(work);
+    // A shared base tree first (`base NAME` in setup), then what makes this case different.
+    for (k, v) in lines(&case.join("setup")) {
+        if k == "base" {
+            let base = case.parent().unwrap().join(BASES).join(&v);
+            assert!(base.is_dir(), "{}: no base tree {v}", case.display());
+            copy_tree(&base.join("root"), &root);
+            copy_tree(&base.join("host"), &host);
+        }
+    }
     copy_tree(&case.join("root"), &root);
     copy_tree(&case.join("host"), &host);
 
@@ -197,6 +212,7 @@ fn run_case(case: &Path, work: &Path) -> Result<Option<String>, String> {
             "readonly" => read_only.push(path),
             "pid1" => pid1 = true,
             "close" => close_fds.push(v.parse::<u8>().unwrap()),
+            "base" => {}
             other => panic!("{}: unknown setup directive {other}", case.display()),
         }
     }
@@ -297,9 +313,9 @@ fn execute(
         script += "set +e\n\"$@\"\nrc=$?\n";
         for (i, s) in seen.iter().enumerate() {
             script += &format!(
-                "cat '{}' > '{}/..seen-{i}' 2>/dev/null\n",
+                "cat '{}' > '{}' 2>/dev/null\n",
                 work.join(s).display(),
-                work.parent().unwrap().display()
+                seen_file(work, i).display()
             );
         }
         script += "exit $rc\n";
@@ -345,7 +361,7 @@ fn execute(
     }
     let mut seen_bytes = BTreeMap::new();
     for (i, s) in seen.iter().enumerate() {
-        let f = work.parent().unwrap().join(format!("..seen-{i}"));
+        let f = seen_file(work, i);
         seen_bytes.insert(s.clone(), fs::read(&f).unwrap_or_default());
         let _ = fs::remove_file(f);
     }
@@ -355,6 +371,14 @@ fn execute(
         log,
         seen: seen_bytes,
     }))
+}
+
+/// Where a `readonly` case's namespace leaves what it saw: beside the case's tree (not in it,
+/// where the snapshot would see it), and named after it, since cases run in parallel.
+fn seen_file(work: &Path, i: usize) -> PathBuf {
+    let mut name = work.file_name().unwrap().to_os_string();
+    name.push(format!(".seen-{i}"));
+    work.with_file_name(name)
 }
 
 fn is_random_id(bytes: &[u8]) -> bool {
@@ -537,47 +561,103 @@ fn short(e: &Entry) -> String {
     }
 }
 
-#[test]
-fn fixtures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let scratch = std::env::temp_dir().join(format!("mii-fixtures-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
-    let only = std::env::var("FIXTURE").ok();
-    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+/// Shared base trees live here (`base NAME` in a case's setup); not cases themselves.
+const BASES: &str = "_bases";
+const INDEX_START: &str = "<!-- index: generated from the cases' expect files; FIXTURES_BLESS=1 cargo test --test fixtures rewrites it -->";
+const INDEX_END: &str = "<!-- end of index -->";
+
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("expect").is_file())
-        .filter(|p| only.as_deref().is_none_or(|o| p.ends_with(o)))
         .collect();
     cases.sort();
-    assert!(
-        only.is_some() || cases.len() >= 70,
-        "only {} fixtures",
-        cases.len()
-    );
-    let (mut passed, mut failed, mut skipped) = (0, Vec::new(), 0);
-    for case in &cases {
+    cases
+}
+
+/// What a case proves: the first comment line of its `expect`.
+fn purpose(case: &Path) -> String {
+    fs::read_to_string(case.join("expect"))
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# "))
+        .unwrap_or_default()
+        .replace('|', "\\|")
+}
+
+/// `fixtures/README.md` lists every case with what it proves, in order, and nothing else.
+fn check_index(dir: &Path, cases: &[PathBuf]) -> Result<(), String> {
+    let path = dir.join("README.md");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (head, rest) = text
+        .split_once(INDEX_START)
+        .ok_or_else(|| format!("{}: no index start marker", path.display()))?;
+    let (_, tail) = rest
+        .split_once(INDEX_END)
+        .ok_or_else(|| format!("{}: no index end marker", path.display()))?;
+    let mut index = String::from("\n| case | what it proves |\n| --- | --- |\n");
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy();
+        let why = purpose(case);
+        if why.is_empty() {
+            return Err(format!(
+                "{name}: expect has no first comment line saying what it proves"
+            ));
+        }
+        index += &format!("| `{name}` | {why} |\n");
+    }
+    let want = format!("{head}{INDEX_START}{index}{INDEX_END}{tail}");
+    if want == text {
+        return Ok(());
+    }
+    if std::env::var_os("FIXTURES_BLESS").is_some() {
+        fs::write(&path, want).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    Err(format!(
+        "{} is out of date with the cases: run FIXTURES_BLESS=1 cargo test --test fixtures",
+        path.display()
+    ))
+}
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let scratch = std::env::temp_dir().join(format!("mii-fixtures-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let cases = cases(&dir);
+    let under_ci = std::env::var("CI").as_deref() == Ok("true");
+    let mut trials = vec![{
+        let (dir, cases) = (dir.clone(), cases.clone());
+        libtest_mimic::Trial::test("fixtures-index", move || {
+            check_index(&dir, &cases).map_err(Into::into)
+        })
+    }];
+    for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let work = scratch.join(&name);
-        match run_case(case, &work) {
-            Ok(None) => passed += 1,
-            Ok(Some(why)) => {
-                eprintln!("SKIP {name}: {why}");
-                skipped += 1;
+        trials.push(libtest_mimic::Trial::test(name.clone(), move || {
+            match run_case(&case, &work) {
+                Ok(None) => Ok(()),
+                // A skip is visible here and a failure where everything must run.
+                Ok(Some(why)) if under_ci => Err(format!("cannot run under CI: {why}").into()),
+                Ok(Some(why)) => {
+                    eprintln!("SKIP {name}: {why}");
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e) => failed.push(format!("{name}:\n  {e}")),
-        }
+        }));
     }
+    let conclusion = libtest_mimic::run(&args, trials);
     // Mode-000 leftovers cannot stop the clean-up of the scratch directory.
     let _ = Command::new("chmod")
         .args(["-R", "u+rwx"])
         .arg(&scratch)
         .status();
     let _ = fs::remove_dir_all(&scratch);
-    eprintln!(
-        "fixtures: {passed} passed, {} failed, {skipped} skipped",
-        failed.len()
-    );
-    assert!(failed.is_empty(), "\n{}", failed.join("\n"));
+    conclusion.exit();
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Lookup, id_or_firmware};
+use super::{Answer, Answers, id_or_firmware};
 use crate::detect::Environment;
 use crate::proc;
 use crate::read::{self, BLOB_MAX, ID_FILE_MAX};
@@ -15,57 +15,70 @@ const DMI_ENTRIES: &str = "sys/firmware/dmi/entries";
 const SMBIOS_PREFIX: &[u8] = b"io.systemd.credential:system.machine_id=";
 const CMDLINE_KEY: &str = "systemd.set_credential";
 
-pub fn lookup(env: &Environment) -> Lookup {
-    // Firmware and the kernel command line belong to the host when we are in a container.
-    let outside_container = |f: fn(&Environment) -> Lookup| {
-        if env.container().is_some() {
-            Lookup::Nothing
-        } else {
-            f(env)
-        }
-    };
-    credentials_directory(env)
-        .or_else(|| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME)))
-        .or_else(|| outside_container(|env| credential_file(env, Path::new(FW_CFG))))
-        .or_else(|| outside_container(smbios))
-        .or_else(|| outside_container(cmdline))
+/// A place that holds the credential: its value and where it was, in words.
+type Held = Option<(Vec<u8>, String)>;
+
+/// systemd imports credentials into one set where the first one imported stays: the first place
+/// that holds `system.machine_id` decides, even when its value is unusable (then this source
+/// yields nothing, and no later place is consulted). A place that cannot be read imported
+/// nothing; it is refused on the way.
+pub fn lookup(env: &Environment) -> Answers {
+    let mut answers = Answers::new();
+    let places: [&dyn Fn(&mut Answers) -> Held; 5] = [
+        &|a| credentials_directory(env, a),
+        &|a| credential_file(env, &Path::new(SYSTEM_CREDENTIALS).join(NAME), a),
+        // Firmware and the kernel command line belong to the host when we are in a container.
+        &|a| outside_container(env, || credential_file(env, Path::new(FW_CFG), a)),
+        &|a| outside_container(env, || smbios(env, a)),
+        &|_| outside_container(env, || cmdline(env)),
+    ];
+    let held = places.iter().find_map(|place| place(&mut answers));
+    answers.push(match held {
+        Some((value, origin)) => id_or_firmware(&value, &origin),
+        None => Answer::Nothing(format!("no {NAME} credential.")),
+    });
+    answers
 }
 
-fn credentials_directory(env: &Environment) -> Lookup {
+fn outside_container(env: &Environment, f: impl FnOnce() -> Held) -> Held {
+    if env.container().is_some() { None } else { f() }
+}
+
+fn credentials_directory(env: &Environment, answers: &mut Answers) -> Held {
     use std::os::unix::ffi::OsStrExt;
     let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
         .map(|v| v.as_bytes().to_vec())
         .or_else(|| env.pid1_env("CREDENTIALS_DIRECTORY"));
     match dir {
         Some(d) if !d.is_empty() => {
-            credential_file(env, &Path::new(std::ffi::OsStr::from_bytes(&d)).join(NAME))
+            let dir = Path::new(std::ffi::OsStr::from_bytes(&d));
+            credential_file(env, &dir.join(NAME), answers)
         }
-        _ => Lookup::Nothing,
+        _ => None,
     }
 }
 
-/// A credential file holds exactly the value: no trailing newline (systemd's rule).
-fn credential_file(env: &Environment, rel: &Path) -> Lookup {
+/// A credential file holds exactly the value: no trailing newline (systemd's rule). One that
+/// cannot be read was not imported, so it holds nothing.
+fn credential_file(env: &Environment, rel: &Path, answers: &mut Answers) -> Held {
     let path = env.roots().host_join(rel);
     match read::read_host(env.roots(), rel, ID_FILE_MAX) {
-        Ok(Some(v)) => id_or_firmware(env, &v, &format!("credential {NAME} ({})", path.display())),
-        Ok(None) => Lookup::Nothing,
+        Ok(Some(v)) => Some((v, format!("credential {NAME} ({})", path.display()))),
+        Ok(None) => None,
         Err(e) => {
-            env.trail()
-                .reject(format_args!("credential {}: {e}", path.display()));
-            Lookup::Nothing
+            answers.push(Answer::rejected(format_args!(
+                "credential {}: {e}",
+                path.display()
+            )));
+            None
         }
     }
 }
 
 /// SMBIOS type 11 ("OEM strings") entries, as `-smbios type=11,value=…` or a VMM sets them.
-fn smbios(env: &Environment) -> Lookup {
-    let Ok(dir) = env.roots().open_host(DMI_ENTRIES, true) else {
-        return Lookup::Nothing;
-    };
-    let Ok(entries) = nix::dir::Dir::from_fd(dir.into()) else {
-        return Lookup::Nothing;
-    };
+fn smbios(env: &Environment, answers: &mut Answers) -> Held {
+    let dir = env.roots().open_host(DMI_ENTRIES, true).ok()?;
+    let entries = nix::dir::Dir::from_fd(dir.into()).ok()?;
     let mut instances: Vec<(u32, String)> = entries
         .into_iter()
         .flatten()
@@ -83,25 +96,22 @@ fn smbios(env: &Environment) -> Lookup {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
-                env.trail()
-                    .reject(format_args!("SMBIOS entry {}: {e}", path.display()));
+                answers.push(Answer::rejected(format_args!(
+                    "SMBIOS entry {}: {e}",
+                    path.display()
+                )));
                 continue;
             }
         };
-        for s in smbios_type11_strings(&bytes) {
-            if let Some(v) = s.strip_prefix(SMBIOS_PREFIX) {
-                let found = id_or_firmware(
-                    env,
-                    v,
-                    &format!("credential {NAME} (SMBIOS OEM string, {})", path.display()),
-                );
-                if found != Lookup::Nothing {
-                    return found;
-                }
-            }
+        if let Some(v) = smbios_type11_strings(&bytes)
+            .into_iter()
+            .find_map(|s| s.strip_prefix(SMBIOS_PREFIX))
+        {
+            let origin = format!("credential {NAME} (SMBIOS OEM string, {})", path.display());
+            return Some((v.to_vec(), origin));
         }
     }
-    Lookup::Nothing
+    None
 }
 
 /// The strings of one raw SMBIOS type 11 structure: a formatted header (type 11, its length,
@@ -121,22 +131,13 @@ pub fn smbios_type11_strings(raw: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
-fn cmdline(env: &Environment) -> Lookup {
-    let Some(words) = env.cmdline() else {
-        return Lookup::Nothing;
-    };
+fn cmdline(env: &Environment) -> Held {
+    let words = env.cmdline()?;
     let prefix = format!("{NAME}:");
-    proc::cmdline_values(words, CMDLINE_KEY)
-        .filter_map(|v| v.strip_prefix(prefix.as_bytes()))
-        .map(|v| {
-            id_or_firmware(
-                env,
-                v,
-                &format!("credential {NAME} (systemd.set_credential= on the kernel command line)"),
-            )
-        })
-        .find(|l| *l != Lookup::Nothing)
-        .unwrap_or(Lookup::Nothing)
+    let value =
+        proc::cmdline_values(words, CMDLINE_KEY).find_map(|v| v.strip_prefix(prefix.as_bytes()))?;
+    let origin = format!("credential {NAME} (systemd.set_credential= on the kernel command line)");
+    Some((value.to_vec(), origin))
 }
 
 #[cfg(test)]

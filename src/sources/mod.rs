@@ -1,14 +1,22 @@
-//! Where an id can come from, one module per source, tried in the order the user asked for.
+//! Where an id can come from (SPEC §3): one module per source, tried in the order asked for.
+//!
+//! How to add a source: give it a [`Source`] variant (name, place in `ALL` and, if it belongs
+//! there, `DEFAULT_ORDER`), a module here with `pub fn lookup(env: &Environment) -> Answers`,
+//! and an arm in [`select`]. A source only reads and answers, one [`Answer`] per place it looked
+//! at that had something to say: an id with where it came from, or why not. It never logs its
+//! verdicts itself; [`select`] logs every answer and keeps it for `--explain`, so no source can
+//! leave a blank row there. The first id in the answers is the source's id.
 
 pub mod cmdline;
 pub mod container;
 pub mod credential;
 pub mod dbus;
+pub mod firmware;
 pub mod random;
 pub mod run;
+mod uuid_files;
 pub mod vm;
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -71,8 +79,8 @@ impl Source {
         Source::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// Sources that describe the outer machine when we run in a chroot of it.
-    fn refused_in_chroot(self) -> bool {
+    /// Sources that describe the outer machine when we run in a chroot of it (SPEC §6).
+    pub(crate) fn refused_in_chroot(self) -> bool {
         matches!(
             self,
             Source::Cmdline
@@ -98,26 +106,33 @@ pub struct Candidate {
     pub origin: String,
 }
 
-/// What one source has to say.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Id(MachineId, String),
-    /// `systemd.machine_id=firmware`: let `vm` act as `firmware`.
-    Firmware,
-    Nothing,
+/// What one source has to say: its whole answer, as a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Id {
+        id: MachineId,
+        origin: String,
+    },
+    /// `systemd.machine_id=firmware` (or the credential's `firmware`): `vm` acts as `firmware`.
+    AskFirmware,
+    /// A candidate was there and is refused: why (logged at info level, SPEC §3).
+    Rejected(String),
+    /// The source does not apply here (not in a container, no hypervisor, …): why.
+    Skipped(String),
+    /// The source was asked and has nothing: what it looked at.
+    Nothing(String),
 }
 
-impl Lookup {
-    /// The first place that has something wins.
-    fn or_else(self, next: impl FnOnce() -> Lookup) -> Lookup {
-        match self {
-            Lookup::Nothing => next(),
-            found => found,
-        }
+impl Answer {
+    fn rejected(what: fmt::Arguments) -> Answer {
+        Answer::Rejected(what.to_string())
     }
 }
 
-/// What one source said about one place, for `--explain`. Every note is also logged.
+/// Everything one source said, in order.
+pub type Answers = Vec<Answer>;
+
+/// What one source said, for `--explain`. Every note is also logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Note {
     pub source: Source,
@@ -153,190 +168,140 @@ impl Verdict {
     }
 }
 
-/// The notes of one run, kept by the [`Environment`] that every source sees.
-#[derive(Debug)]
-pub struct Trail {
-    current: Cell<Source>,
-    notes: RefCell<Vec<Note>>,
+/// The outcome of asking the sources: the winner, and what each source said.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub winner: Option<Candidate>,
+    pub notes: Vec<Note>,
 }
 
-impl Default for Trail {
-    fn default() -> Self {
-        Trail {
-            current: Cell::new(Source::Cmdline),
-            notes: RefCell::new(Vec::new()),
-        }
-    }
-}
-
-impl Trail {
-    /// A candidate refused, with why: logged at info level, as SPEC §3 asks.
-    pub fn reject(&self, what: fmt::Arguments) {
-        let text = what.to_string();
-        info!("Ignoring {text}.");
-        self.push(Verdict::Rejected, text);
-    }
-
-    /// A source that does not apply here: logged at debug level.
-    pub fn skip(&self, why: fmt::Arguments) {
-        self.record(log::Level::Debug, Verdict::Skipped, why.to_string());
-    }
-
-    /// Log `text` at `level` and note it.
-    fn record(&self, level: log::Level, verdict: Verdict, text: String) {
-        log::log!(level, "{text}");
-        self.push(verdict, text);
-    }
-
-    fn push(&self, verdict: Verdict, text: String) {
-        self.notes.borrow_mut().push(Note {
-            source: self.current.get(),
-            verdict,
-            text,
-        });
-    }
-
-    pub fn notes(&self) -> Vec<Note> {
-        self.notes.borrow().clone()
+impl Selection {
+    /// Whether `source` refused a candidate (for the reason of a random id).
+    pub fn rejected(&self, source: Source) -> bool {
+        self.notes
+            .iter()
+            .any(|n| n.source == source && n.verdict == Verdict::Rejected)
     }
 }
 
-/// Try `order` and return the first usable id.
-pub fn select(order: &[Source], env: &Environment) -> Option<Candidate> {
-    evaluate(order, env, true)
-}
-
-/// Ask every source in `order`, also after the winner (for `--explain`), and return the winner.
-pub fn select_explaining(order: &[Source], env: &Environment) -> Option<Candidate> {
-    evaluate(order, env, false)
-}
-
-fn evaluate(order: &[Source], env: &Environment, stop_at_winner: bool) -> Option<Candidate> {
-    let trail = env.trail();
-    let mut firmware_requested = false;
-    let mut winner: Option<Candidate> = None;
-    for &source in order {
-        trail.current.set(source);
-        let noted = trail.notes.borrow().len();
-        if source.refused_in_chroot() && env.in_chroot() {
-            trail.record(
-                log::Level::Info,
-                Verdict::Skipped,
-                format!(
-                    "Not using source '{source}': running in a chroot, it describes the outer machine."
-                ),
-            );
-            continue;
-        }
-        let lookup = match source {
-            Source::Cmdline => cmdline::lookup(env),
-            Source::Credential => credential::lookup(env),
-            Source::Container => container::lookup(env),
-            Source::Vm => vm::lookup(env, firmware_requested),
-            Source::Firmware => vm::lookup(env, true),
-            Source::Dbus => dbus::lookup(env),
-            Source::Run => run::lookup(env),
-            Source::Random => random::lookup(),
+/// Try `order` and return the first usable id; with `all`, ask every source also after the
+/// winner (for `--explain`). This loop is the one place that logs and records the answers.
+pub fn select(order: &[Source], env: &Environment, all: bool) -> Selection {
+    let mut sel = Selection::default();
+    let mut as_firmware = false;
+    for (i, &source) in order.iter().enumerate() {
+        let answers = if source.refused_in_chroot() && env.in_chroot() {
+            vec![Answer::Skipped(format!(
+                "Not using source '{source}': running in a chroot, it describes the outer machine."
+            ))]
+        } else {
+            match source {
+                Source::Cmdline => cmdline::lookup(env),
+                Source::Credential => credential::lookup(env),
+                Source::Container => container::lookup(env),
+                Source::Vm if as_firmware => firmware::lookup(env),
+                Source::Vm => vm::lookup(env),
+                Source::Firmware => firmware::lookup(env),
+                Source::Dbus => dbus::lookup(env),
+                Source::Run => run::lookup(env),
+                Source::Random => random::lookup(env, &order[..i], as_firmware, &sel),
+            }
         };
-        match lookup {
-            Lookup::Id(id, origin) if winner.is_none() => {
-                debug!("Source '{source}' yields {id} ({origin}).");
-                trail.push(Verdict::Accepted, format!("{id} from {origin}"));
-                winner = Some(Candidate { id, source, origin });
-                if stop_at_winner {
-                    break;
+        for answer in answers {
+            let (verdict, text) = match answer {
+                Answer::Id { id, origin } if sel.winner.is_none() => {
+                    debug!("Source '{source}' yields {id} ({origin}).");
+                    let text = format!("{id} from {origin}");
+                    sel.winner = Some(Candidate { id, source, origin });
+                    (Verdict::Accepted, text)
                 }
-            }
-            Lookup::Id(id, origin) => {
-                trail.push(Verdict::Shadowed, format!("{id} from {origin}"));
-            }
-            Lookup::Firmware => {
-                trail.record(
-                    log::Level::Debug,
-                    Verdict::Firmware,
-                    format!(
+                Answer::Id { id, origin } => (Verdict::Shadowed, format!("{id} from {origin}")),
+                Answer::AskFirmware => {
+                    as_firmware = true;
+                    let text = format!(
                         "Source '{source}' asks for the firmware UUID: 'vm' acts as 'firmware'."
-                    ),
-                );
-                firmware_requested = true;
-            }
-            Lookup::Nothing => {
-                debug!("Source '{source}' yields nothing.");
-                // A source that said why (skipped, rejected) needs no second line.
-                if trail.notes.borrow().len() == noted {
-                    trail.push(Verdict::Nothing, String::new());
+                    );
+                    debug!("{text}");
+                    (Verdict::Firmware, text)
                 }
-            }
+                Answer::Rejected(why) => {
+                    info!("Ignoring {why}.");
+                    (Verdict::Rejected, why)
+                }
+                Answer::Skipped(why) => {
+                    // Chroot refusals matter to whoever runs us there; the rest is expected.
+                    if env.in_chroot() && source.refused_in_chroot() {
+                        info!("{why}");
+                    } else {
+                        debug!("{why}");
+                    }
+                    (Verdict::Skipped, why)
+                }
+                Answer::Nothing(what) => {
+                    debug!("Source '{source}' yields nothing: {what}");
+                    (Verdict::Nothing, what)
+                }
+            };
+            sel.notes.push(Note {
+                source,
+                verdict,
+                text,
+            });
+        }
+        if sel.winner.is_some() && !all {
+            break;
         }
     }
-    winner
+    sel
 }
 
 /// A value that must be exactly an id (either form, nothing around it) or the word `firmware`,
 /// as systemd reads `systemd.machine_id=` and the `system.machine_id` credential.
-fn id_or_firmware(env: &Environment, value: &[u8], origin: &str) -> Lookup {
+fn id_or_firmware(value: &[u8], origin: &str) -> Answer {
     if value == b"firmware" {
-        return Lookup::Firmware;
+        return Answer::AskFirmware;
     }
     match MachineId::parse(value) {
-        Some(id) if id.is_null() => {
-            env.trail()
-                .reject(format_args!("{origin}: the id is all zero"));
-            Lookup::Nothing
-        }
-        Some(id) => Lookup::Id(id, origin.to_string()),
-        None => {
-            env.trail().reject(format_args!(
-                "{origin}: {} is not a machine ID",
-                read::escape(value)
-            ));
-            Lookup::Nothing
-        }
+        Some(id) if id.is_null() => Answer::rejected(format_args!("{origin}: the id is all zero")),
+        Some(id) => Answer::Id {
+            id,
+            origin: origin.to_string(),
+        },
+        None => Answer::rejected(format_args!(
+            "{origin}: {} is not a machine ID",
+            read::escape(value)
+        )),
     }
 }
 
-/// The outcome of reading an id file in `/etc/machine-id` format (32 hex digits, optional
-/// newline), as dbus and an earlier stage write it. `Nothing` when absent; every other refusal
-/// is logged.
-fn id_bytes(
-    env: &Environment,
-    read: io::Result<Option<Vec<u8>>>,
-    path: &Path,
-    origin: &str,
-) -> Lookup {
+/// An id file in `/etc/machine-id` format (32 hex digits, optional newline), as dbus and an
+/// earlier stage write it.
+fn id_file(read: io::Result<Option<Vec<u8>>>, path: &Path, origin: &str) -> Answer {
     let bytes = match read {
         Ok(Some(b)) => b,
-        Ok(None) => {
-            debug!("{} does not exist.", path.display());
-            return Lookup::Nothing;
-        }
-        Err(e) => {
-            env.trail()
-                .reject(format_args!("{origin} {}: {e}", path.display()));
-            return Lookup::Nothing;
-        }
+        Ok(None) => return Answer::Nothing(format!("{} does not exist.", path.display())),
+        Err(e) => return Answer::rejected(format_args!("{origin} {}: {e}", path.display())),
     };
     match FileState::classify(&bytes) {
-        FileState::Initialized(id) => Lookup::Id(id, origin.to_string()),
-        FileState::Zero => {
-            env.trail().reject(format_args!(
-                "{origin} {}: the id is all zero",
-                path.display()
-            ));
-            Lookup::Nothing
-        }
-        _ => {
-            env.trail().reject(format_args!(
-                "{origin} {}: {} is not a machine ID",
-                path.display(),
-                read::escape(&bytes)
-            ));
-            Lookup::Nothing
-        }
+        FileState::Initialized(id) => Answer::Id {
+            id,
+            origin: origin.to_string(),
+        },
+        FileState::Zero => Answer::rejected(format_args!(
+            "{origin} {}: the id is all zero",
+            path.display()
+        )),
+        _ => Answer::rejected(format_args!(
+            "{origin} {}: {} is not a machine ID",
+            path.display(),
+            read::escape(&bytes)
+        )),
     }
 }
 
-/// Drop exactly one trailing `\n` (or NUL for device-tree strings), never more.
-fn strip_one(bytes: &[u8], end: u8) -> &[u8] {
-    bytes.strip_suffix(&[end]).unwrap_or(bytes)
+/// Drop one trailing byte that is one of `ends` (the first that matches), never more.
+fn strip_one<'a>(bytes: &'a [u8], ends: &[u8]) -> &'a [u8] {
+    ends.iter()
+        .find_map(|e| bytes.strip_suffix(&[*e]))
+        .unwrap_or(bytes)
 }

@@ -1,67 +1,20 @@
-//! The UUID the hypervisor (`vm`) or the firmware (`firmware`) gives this machine.
+//! The UUID the hypervisor gives this machine: only when a hypervisor is detected, and never in
+//! a container (it is the host's there).
 
-use log::debug;
-
-use super::{Lookup, strip_one};
+use super::{Answer, Answers, uuid_files};
 use crate::detect::Environment;
-use crate::machine_id::MachineId;
-use crate::read::{self, ID_FILE_MAX};
 
-/// Only the first of these that exists is read: a broken one is not a reason to trust another.
-const UUID_FILES: &[(&str, &str, u8)] = &[
-    (
-        "sys/class/dmi/id/product_uuid",
-        "SMBIOS product UUID",
-        b'\n',
-    ),
-    ("proc/device-tree/vm,uuid", "device-tree vm,uuid", 0),
-    ("sys/hypervisor/uuid", "Xen hypervisor UUID", b'\n'),
-];
-
-pub fn lookup(env: &Environment, firmware: bool) -> Lookup {
+pub fn lookup(env: &Environment) -> Answers {
     if let Some(c) = env.container() {
-        env.trail().skip(format_args!(
+        return vec![Answer::Skipped(format!(
             "Not reading the firmware UUID: in a container ({c}) it is the host's."
-        ));
-        return Lookup::Nothing;
+        ))];
     }
-    let platform = match env.hypervisor() {
-        Some(h) => h.to_string(),
-        None if firmware => "bare metal".to_string(),
-        None => {
-            env.trail().skip(format_args!(
-                "No hypervisor: not using the firmware UUID (use --sources firmware for bare metal)."
-            ));
-            return Lookup::Nothing;
-        }
-    };
-    for (rel, what, terminator) in UUID_FILES {
-        let path = env.roots().host_join(rel);
-        let origin = format!("{what} ({platform})");
-        let bytes = match read::read_host(env.roots(), rel, ID_FILE_MAX) {
-            Ok(Some(b)) => b,
-            Ok(None) => continue,
-            Err(e) => {
-                env.trail()
-                    .reject(format_args!("{origin} {}: {e}", path.display()));
-                return Lookup::Nothing;
-            }
-        };
-        let Some(id) = MachineId::parse_dashed(strip_one(&bytes, *terminator)) else {
-            env.trail().reject(format_args!(
-                "{origin} {}: {} is not a UUID",
-                path.display(),
-                read::escape(&bytes)
-            ));
-            return Lookup::Nothing;
-        };
-        if let Some(why) = id.firmware_rejection() {
-            env.trail()
-                .reject(format_args!("{origin} {}: {why}", id.dashed()));
-            return Lookup::Nothing;
-        }
-        return Lookup::Id(id, origin);
-    }
-    debug!("No firmware UUID file exists.");
-    Lookup::Nothing
+    vec![match env.hypervisor() {
+        Some(h) => uuid_files::read(env, h),
+        None => Answer::Skipped(
+            "No hypervisor: not using the firmware UUID (use --sources firmware for bare metal)."
+                .into(),
+        ),
+    }]
 }
