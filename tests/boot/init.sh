@@ -18,6 +18,9 @@ if [ ! -b /dev/vda ]; then
     poweroff -f
 fi
 
+# Whether the CPU says it runs under a hypervisor (QEMU's CPUID leaf; off with -hypervisor).
+echo "MII-CPU hypervisor=$(grep -c '^flags.* hypervisor' /proc/cpuinfo)"
+
 case "$test" in
 readonly)
     mount -o ro /dev/vda /sysroot
