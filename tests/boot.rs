@@ -46,10 +46,10 @@ fn boot_dracut() {
     group("dracut", 8);
 }
 
-/// Scenarios 7, 8 and the control 7c: Debian 13, systemd 257, mkinitramfs and dracut.
+/// Scenarios 7, 8 and the control 7c: Debian 13, systemd 257, our .deb through dpkg -i, dracut.
 #[test]
 fn boot_trixie() {
-    group("trixie", 20);
+    group("trixie", 24);
 }
 
 /// Scenario 9 and the control 9c: Debian 12, systemd 252, mkinitramfs (commit mode).
