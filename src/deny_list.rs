@@ -146,7 +146,8 @@ impl DenyList {
     pub fn load(roots: &Roots) -> DenyList {
         let mut files: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
         for dir in DROP_IN_DIRS {
-            let Ok(resolved) = roots.in_root(dir) else {
+            // Most roots have neither directory: resolving told already.
+            let Some(resolved) = roots.in_root(dir).ok().filter(|r| r.meta.is_some()) else {
                 continue;
             };
             let Ok(entries) = std::fs::read_dir(&resolved.path) else {

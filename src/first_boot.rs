@@ -106,14 +106,15 @@ pub fn systemd_version(roots: &Roots) -> Option<(u32, PathBuf)> {
 }
 
 /// `usr/lib/*/systemd` names every `usr/lib/<multiarch>/systemd`.
+/// Only directories that resolving found: a root without them costs no further look.
 fn expand_dir(roots: &Roots, pattern: &str) -> Vec<PathBuf> {
+    let existing = |rel: &Path| roots.in_root(rel).ok().filter(|r| r.meta.is_some());
     let Some((head, tail)) = pattern.split_once("/*/") else {
-        return roots
-            .in_root(pattern)
+        return existing(Path::new(pattern))
             .map(|r| vec![r.path])
             .unwrap_or_default();
     };
-    let Ok(base) = roots.in_root(head) else {
+    let Some(base) = existing(Path::new(head)) else {
         return Vec::new();
     };
     let Ok(entries) = std::fs::read_dir(&base.path) else {
@@ -124,7 +125,7 @@ fn expand_dir(roots: &Roots, pattern: &str) -> Vec<PathBuf> {
         .filter(|e| e.file_name().as_encoded_bytes().contains(&b'-'))
         .filter_map(|e| {
             let rel = Path::new(head).join(e.file_name()).join(tail);
-            roots.in_root(rel).ok().map(|r| r.path)
+            existing(&rel).map(|r| r.path)
         })
         .collect()
 }

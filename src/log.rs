@@ -53,9 +53,9 @@ fn level_for(verbosity: i32) -> LevelFilter {
     }
 }
 
-/// Set up the logger. `auto` means the kernel log as PID 1 (`pid1`) or with nobody reading stderr, but
-/// never in a container (`in_container`, asked only then): there `/dev/kmsg` is the host's
-/// kernel log, and stderr is the container's console.
+/// Set up the logger. `auto` means the kernel log as PID 1 (`pid1`) outside a container
+/// (`in_container`, asked only then: in a container `/dev/kmsg` is the host's kernel log, and
+/// stderr is the container's console), or with nobody reading stderr.
 pub fn init(
     target: LogTarget,
     verbosity: i32,
@@ -66,7 +66,10 @@ pub fn init(
     let want_kmsg = match target {
         LogTarget::Kmsg => true,
         LogTarget::Stderr => false,
-        LogTarget::Auto => (pid1 || !stderr_is_read()) && !in_container(),
+        // The container question is PID 1's (the shim asked it already); a hook with stderr
+        // closed keeps its kernel log without the extra reads.
+        LogTarget::Auto if pid1 => !in_container(),
+        LogTarget::Auto => !stderr_is_read(),
     };
     let kmsg_file = if want_kmsg {
         // O_NONBLOCK: a FIFO planted there must not hang the boot (without a reader the open
