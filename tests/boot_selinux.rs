@@ -1,13 +1,15 @@
 //! The SELinux boot tests (tests/selinux-boot/run.sh, SPEC §8) as part of `cargo test`: a Debian
 //! 13 root with selinux-policy-default booted enforcing under QEMU, once for each way the tool
-//! writes the id (replace, create, hand-off with the relabel unit) and for two controls that
+//! writes the id (replace, create, hand-off with the relabel unit), once for the relabel unit
+//! repairing an unlabeled file, and for two controls that
 //! show the same checks fail with a wrong label. The script prints SKIP with the reason where
 //! QEMU, the kernel, root or a Debian mirror is missing; under CI=true it fails instead.
 
 use std::process::Command;
 
-/// Checks the script makes when every scenario runs (setup, three fixed boots, two controls).
-const MIN_PASSED: usize = 72;
+/// Checks the script makes when every scenario runs (setup, three fixed boots, the relabel unit
+/// repairing an unlabeled file, two controls).
+const MIN_PASSED: usize = 82;
 
 #[test]
 fn selinux_boot_scenarios() {
@@ -35,6 +37,7 @@ fn selinux_boot_scenarios() {
         "replace",
         "create",
         "handoff",
+        "relabel_unlabeled",
         "control_unlabeled",
         "control_handoff_norelabel",
     ] {
