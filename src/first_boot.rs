@@ -29,16 +29,20 @@ pub enum Plan {
     Replace,
     /// First boot, and systemd ≥ 256 will take the id from `/run/machine-id`.
     Preserve,
-    /// First boot, written now (no systemd, or one too old for the hand-off).
-    Commit,
+    /// First boot, written now (no systemd, or one too old for the hand-off). `systemd`: the
+    /// root has a systemd whose first-boot logic this consumes (asked for, or too old).
+    Commit { systemd: bool },
 }
 
 impl Plan {
     /// What the success line adds: writing a first-boot state is not silent.
     pub fn note(self) -> &'static str {
         match self {
-            Plan::Commit => {
+            Plan::Commit { systemd: true } => {
                 " (first boot: committed now, so systemd will not treat this boot as its first)"
+            }
+            Plan::Commit { systemd: false } => {
+                " (first boot: committed now; no systemd in the root)"
             }
             _ => "",
         }
@@ -48,7 +52,7 @@ impl Plan {
     pub fn first_boot_name(self) -> Option<&'static str> {
         match self {
             Plan::Preserve => Some("preserve"),
-            Plan::Commit => Some("commit"),
+            Plan::Commit { .. } => Some("commit"),
             Plan::Replace => None,
         }
     }
@@ -60,7 +64,7 @@ pub fn plan(mode: FirstBoot, state: &FileState, roots: &Roots) -> Plan {
     }
     match mode {
         FirstBoot::Preserve => Plan::Preserve,
-        FirstBoot::Commit => Plan::Commit,
+        FirstBoot::Commit => Plan::Commit { systemd: true },
         FirstBoot::Auto => match systemd_version(roots) {
             Some((v, lib)) if v >= HANDS_OVER_FROM => {
                 debug!(
@@ -74,11 +78,11 @@ pub fn plan(mode: FirstBoot, state: &FileState, roots: &Roots) -> Plan {
                     "systemd {v} ({}) ignores run/machine-id: committing.",
                     lib.display()
                 );
-                Plan::Commit
+                Plan::Commit { systemd: true }
             }
             None => {
                 debug!("No systemd in {}: committing.", roots.root().display());
-                Plan::Commit
+                Plan::Commit { systemd: false }
             }
         },
     }
