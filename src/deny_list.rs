@@ -12,7 +12,7 @@ use log::{debug, info};
 
 use crate::machine_id::MachineId;
 use crate::read;
-use crate::roots::Roots;
+use crate::roots::{DEV_NULL, Roots};
 
 /// The drop-in directories, lowest priority first: a file in `etc` replaces the same-named one
 /// in `usr/lib`.
@@ -168,7 +168,8 @@ impl DenyList {
     }
 
     fn read_drop_in(&mut self, path: &Path) {
-        if std::fs::read_link(path).is_ok_and(|t| t == Path::new("/dev/null")) {
+        // A link's target as written, never opened: the `/dev/null` of systemd's masking.
+        if std::fs::read_link(path).is_ok_and(|t| t == Path::new(DEV_NULL)) {
             debug!("{} is masked.", path.display());
             return;
         }

@@ -184,11 +184,11 @@ fn state_ok(dir: &Path, s: &Scenario) -> Result<(), String> {
 #[test]
 fn kill_at_every_syscall() {
     if !have("strace", &["-V"]) {
-        eprintln!("SKIP crash test: strace is not installed");
+        skip("crash test: strace is not installed");
         return;
     }
     if !have("unshare", &["-rm", "true"]) {
-        eprintln!("SKIP crash test: needs user and mount namespaces (unshare -rm)");
+        skip("crash test: needs user and mount namespaces (unshare -rm)");
         return;
     }
     let base = std::env::temp_dir().join(format!("mii-crash-{}", std::process::id()));

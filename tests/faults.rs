@@ -166,7 +166,7 @@ fn command(dir: &Path, strace: &[&str], namespace: bool) -> Command {
 #[test]
 fn injected_errors() {
     if !have("strace", &["-V"]) || !have("unshare", &["-rm", "true"]) {
-        eprintln!("SKIP fault injection: needs strace and unshare -rm");
+        skip("fault injection: needs strace and unshare -rm");
         return;
     }
     let dir = std::env::temp_dir().join(format!("mii-faults-{}", std::process::id()));
