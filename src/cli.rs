@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::config::OnClone;
 use crate::log::LogTarget;
 use crate::sources::Source;
 
@@ -25,6 +26,9 @@ Options:
                       also: firmware)
   --first-boot MODE   auto | preserve | commit (default auto)
   --no-bind-mount     on a read-only /etc, only write run/machine-id
+  --on-clone POLICY   keep | warn | reinit: what to do when the UUID the id
+                      was set from changed (a copied machine); default from
+                      etc/machine-id-init/machine-id-init.conf, else warn
   --dry-run           decide and log, write nothing
   --print             print the resulting id on stdout
   --explain           print every source, what it held and why it was
@@ -71,6 +75,8 @@ pub struct Options {
     /// 0 is the default (info); each -v adds one, each -q takes one away.
     pub verbosity: i32,
     pub explain: Option<Format>,
+    /// SPEC §9: `None` takes the image's configuration file, else `warn`.
+    pub on_clone: Option<OnClone>,
     /// What to execute afterwards (the PID 1 shim): program and arguments.
     pub exec: Option<Vec<OsString>>,
 }
@@ -109,6 +115,7 @@ impl Default for Options {
             log_target: LogTarget::Auto,
             verbosity: 0,
             explain: None,
+            on_clone: None,
             exec: None,
         }
     }
@@ -181,6 +188,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, pid1: bool) -> Result<Com
                 )?
             }
             Long("no-bind-mount") => opts.bind_mount = false,
+            Long("on-clone") => {
+                opts.on_clone = Some(choice(p.value()?, "--on-clone policy", &OnClone::WORDS)?)
+            }
             Long("dry-run") => opts.dry_run = true,
             Long("print") => opts.print = true,
             // Explaining is deciding without doing.

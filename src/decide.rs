@@ -5,8 +5,11 @@
 
 use crate::Error;
 use crate::cli::Options;
+use crate::clones::Check;
+use crate::config::OnClone;
 use crate::first_boot::{self, Plan};
 use crate::machine_id::{FileState, MachineId};
+use crate::origin::Record;
 use crate::roots::{self, Roots};
 use crate::sources::{Candidate, Selection};
 use crate::target::Target;
@@ -20,6 +23,11 @@ pub struct Decision {
     /// SPEC §5. Observed only to describe a run (`--dry-run`, `--explain`): a real run learns it
     /// from the write itself.
     pub read_only: bool,
+    /// SPEC §9's policy, and what it made of an initialized file.
+    pub policy: OnClone,
+    pub clone: Option<Check>,
+    /// The origin record to write after the id, if any.
+    pub record: Option<Record>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,23 +38,57 @@ pub enum Intent {
     Write(Candidate),
     /// First boot for systemd ≥ 256: leave the file, hand the id over in `run/machine-id`.
     Preserve(Candidate),
+    /// A copied machine under `on-clone=reinit`: replace the copied id (and its dbus and run
+    /// copies) with the candidate's.
+    Reinit { old: MachineId, cand: Candidate },
     /// The file needs an id and no source yields one.
     NoSource,
 }
 
-pub fn decide(opts: &Options, roots: &Roots, target: Target, sel: &Selection) -> Decision {
+pub fn decide(
+    opts: &Options,
+    roots: &Roots,
+    target: Target,
+    sel: &Selection,
+    policy: OnClone,
+    clone: Option<Check>,
+) -> Decision {
     let plan = first_boot::plan(opts.first_boot, &target.state, roots);
-    let intent = match (&target.state, &sel.winner) {
-        (FileState::Initialized(id), _) => Intent::Keep(*id),
-        (_, None) => Intent::NoSource,
-        (_, Some(c)) if plan == Plan::Preserve => Intent::Preserve(c.clone()),
-        (_, Some(c)) => Intent::Write(c.clone()),
+    let intent = match (&target.state, &sel.winner, &clone) {
+        (
+            FileState::Initialized(_),
+            _,
+            Some(Check {
+                reinit: Some((old, cand)),
+                ..
+            }),
+        ) => Intent::Reinit {
+            old: *old,
+            cand: cand.clone(),
+        },
+        (FileState::Initialized(id), _, _) => Intent::Keep(*id),
+        (_, None, _) => Intent::NoSource,
+        (_, Some(c), _) if plan == Plan::Preserve => Intent::Preserve(c.clone()),
+        (_, Some(c), _) => Intent::Write(c.clone()),
+    };
+    // An id written from the manager's or the administrator's word is recorded (SPEC §9).
+    let record = match (&intent, &clone) {
+        (_, Some(check)) => check.record.clone(),
+        (Intent::Write(c) | Intent::Preserve(c), None)
+            if policy != OnClone::Keep && c.source.recorded() =>
+        {
+            Some(Record::new(c.id, c.source, &c.id, 0))
+        }
+        _ => None,
     };
     Decision {
         target,
         plan,
         intent,
         read_only: false,
+        policy,
+        clone,
+        record,
     }
 }
 
@@ -55,7 +97,20 @@ impl Decision {
     pub fn describe(&self, roots: &Roots, bind_mount: bool) -> String {
         let link = self.target.link.display();
         match &self.intent {
-            Intent::Keep(id) => format!("nothing to do: {link} already holds {id}"),
+            Intent::Keep(id) => match &self.clone {
+                Some(c) if c.record.is_some() => format!(
+                    "nothing to do: {link} already holds {id}; write its origin record ({})",
+                    c.says
+                ),
+                Some(c) => format!("nothing to do: {link} already holds {id} ({})", c.says),
+                None => format!("nothing to do: {link} already holds {id}"),
+            },
+            Intent::Reinit { old, cand } => format!(
+                "re-identify this copied machine: replace {old} with {} in {} (and in a dbus or \
+                 run copy)",
+                cand.id,
+                self.target.path().display()
+            ),
             Intent::NoSource => "nothing: no source yields an id (a run exits 1)".into(),
             Intent::Preserve(c) => format!(
                 "hand over {} in {}, leaving {link} {} for systemd's first boot",
@@ -99,7 +154,7 @@ impl Decision {
     /// The candidate a run would use, if it writes or hands over one.
     pub fn candidate(&self) -> Option<&Candidate> {
         match &self.intent {
-            Intent::Write(c) | Intent::Preserve(c) => Some(c),
+            Intent::Write(c) | Intent::Preserve(c) | Intent::Reinit { cand: c, .. } => Some(c),
             Intent::Keep(_) | Intent::NoSource => None,
         }
     }

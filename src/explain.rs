@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::decide::Decision;
 use crate::detect::Environment;
 use crate::first_boot;
+use crate::origin::{self, Found};
 use crate::sources::{Candidate, Note, Selection};
 
 /// Everything `--explain` reports.
@@ -26,6 +27,10 @@ pub struct Explanation {
     pub notes: Vec<Note>,
     /// The winning source's id and where it came from.
     pub chosen: Option<Candidate>,
+    /// SPEC §9: the policy, the origin record as found, and what the check made of it.
+    pub on_clone: &'static str,
+    pub origin: String,
+    pub clone_check: Option<String>,
     /// What a real run would do, in words.
     pub action: String,
 }
@@ -50,6 +55,16 @@ pub fn build(
         first_boot: decision.plan.first_boot_name(),
         notes: sel.notes.clone(),
         chosen: sel.winner.clone(),
+        on_clone: decision.policy.name(),
+        origin: match origin::read(roots) {
+            Found::Absent => "none".into(),
+            Found::Malformed(why) => format!("malformed: {why}"),
+            Found::Record(r) => format!(
+                "machine ID {} from source '{}', {} re-identification(s) in a row",
+                r.machine_id, r.source, r.reinits
+            ),
+        },
+        clone_check: decision.clone.as_ref().map(|c| c.says.clone()),
         action: decision.describe(roots, bind_mount),
     }
 }
@@ -72,6 +87,11 @@ pub fn render_text(x: &Explanation) -> String {
     );
     if let Some(fb) = x.first_boot {
         let _ = writeln!(s, "First boot:  {fb}");
+    }
+    let _ = writeln!(s, "On clone:    {}", x.on_clone);
+    let _ = writeln!(s, "Origin:      {}", x.origin);
+    if let Some(c) = &x.clone_check {
+        let _ = writeln!(s, "Clone check: {c}");
     }
     let _ = writeln!(s, "Sources:");
     for n in &x.notes {
@@ -125,6 +145,9 @@ pub fn render_json(x: &Explanation) -> String {
         .field("first_boot", x.first_boot.map_or("null".into(), q))
         .field("sources", format!("[{}]", sources.join(",")))
         .field("chosen", chosen)
+        .field("on_clone", q(x.on_clone))
+        .field("origin", q(&x.origin))
+        .field("clone_check", opt(&x.clone_check))
         .field("action", q(&x.action));
     top.finish() + "\n"
 }

@@ -10,19 +10,24 @@
 //! deny-list `deny_list.rs`; §4 `first_boot.rs`; §5 `handover.rs`, lock `target.rs`; §6
 //! `detect.rs` (chroot refusal in `sources/mod.rs`); §7 `cli.rs`; §8 `read.rs`, `error.rs`, SELinux labels `selinux.rs`; §10
 //! `shim.rs`, `startup.rs`, kernel-log logging `log.rs`; `seal` `seal.rs`; `--explain`
-//! `explain.rs`.
+//! `explain.rs`; §9 clones `clones.rs`, the record `origin.rs` and its `fingerprint.rs`, the
+//! configuration file `config.rs`.
 
 pub mod apply;
 pub mod cli;
+pub mod clones;
+pub mod config;
 pub mod decide;
 pub mod deny_list;
 pub mod detect;
 pub mod error;
 pub mod explain;
+pub mod fingerprint;
 pub mod first_boot;
 pub mod handover;
 pub mod log;
 pub mod machine_id;
+pub mod origin;
 pub mod proc;
 pub mod read;
 pub mod roots;
@@ -39,6 +44,7 @@ use std::path::PathBuf;
 use ::log::{debug, info, warn};
 
 use crate::cli::Options;
+use crate::config::{Config, OnClone};
 use crate::decide::{Decision, Intent};
 use crate::detect::Environment;
 pub use crate::error::Error;
@@ -82,12 +88,13 @@ pub fn run_in(opts: &Options, env: &Environment) -> Result<Report, Error> {
         let etc = apply::Etc::prepare(etc, opts.dry_run)?;
         let target = Target::observe(env.roots())?;
         log_state(&target);
-        // An initialized file needs no source: the ordinary boot asks none.
+        // An initialized file needs no source (only §9's check asks the record's one).
         let sel = match target.state {
             FileState::Initialized(_) => Selection::default(),
             _ => sources::select(&opts.sources, env, false),
         };
-        let mut decision = decide::decide(opts, env.roots(), target, &sel);
+        let (policy, clone) = check_clone(opts, env, &target);
+        let mut decision = decide::decide(opts, env.roots(), target, &sel, policy, clone);
         if opts.dry_run {
             decision.observe_read_only(env.roots());
             return dry_run(opts, env.roots(), &decision);
@@ -107,7 +114,8 @@ pub fn explain_in(opts: &Options, env: &Environment) -> Result<Explained, Error>
     with_etc(env.roots(), |_| {
         let target = Target::observe(env.roots())?;
         let sel = sources::select(&opts.sources, env, true);
-        let mut decision = decide::decide(opts, env.roots(), target, &sel);
+        let (policy, clone) = check_clone(opts, env, &target);
+        let mut decision = decide::decide(opts, env.roots(), target, &sel, policy, clone);
         decision.observe_read_only(env.roots());
         Ok(Explained {
             explanation: explain::build(env, &decision, &sel, opts.bind_mount),
@@ -129,6 +137,26 @@ fn with_etc<T>(roots: &Roots, f: impl FnOnce(&Resolved) -> Result<T, Error>) -> 
     result
 }
 
+/// SPEC §9: the policy (command line, else the image's configuration file, else `warn`) and,
+/// for an initialized file, what it makes of it.
+fn check_clone(
+    opts: &Options,
+    env: &Environment,
+    target: &Target,
+) -> (OnClone, Option<clones::Check>) {
+    let policy = opts
+        .on_clone
+        .or_else(|| Config::load(env.roots()).on_clone)
+        .unwrap_or(OnClone::Warn);
+    let check = match target.state {
+        FileState::Initialized(id) if policy != OnClone::Keep => {
+            Some(clones::check(policy, env, id, &opts.sources))
+        }
+        _ => None,
+    };
+    (policy, check)
+}
+
 fn log_state(target: &Target) {
     match &target.state {
         FileState::Initialized(id) => debug!(
@@ -144,6 +172,9 @@ fn log_state(target: &Target) {
 }
 
 fn dry_run(opts: &Options, roots: &Roots, decision: &Decision) -> Result<Report, Error> {
+    if let Some(check) = &decision.clone {
+        ::log::log!(check.level, "Dry run: {}", check.says);
+    }
     if let Some(c) = decision.candidate() {
         info!(
             "Dry run: machine ID from {}; would {}.",
@@ -161,7 +192,7 @@ fn would_report(opts: &Options, decision: &Decision) -> Result<Report, Error> {
             id: *id,
             action: Action::AlreadyInitialized,
         }),
-        Intent::Write(c) | Intent::Preserve(c) => Ok(Report {
+        Intent::Write(c) | Intent::Preserve(c) | Intent::Reinit { cand: c, .. } => Ok(Report {
             id: c.id,
             action: Action::DryRun,
         }),

@@ -12,7 +12,7 @@ use crate::machine_id::FileState;
 use crate::read::{self, ID_FILE_MAX};
 use crate::roots::{self, DBUS_LINK_TARGET, Roots};
 use crate::sources::dbus::DBUS_MACHINE_ID;
-use crate::{selinux, target, write};
+use crate::{origin, selinux, target, write};
 
 /// Seal the image; returns one line per change (none: it was sealed already).
 pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
@@ -49,6 +49,7 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
                     bytes,
                     lock.directory_of(&target.path),
                     label.as_ref(),
+                    write::MODE,
                 )
                 .map_err(|e| write_error(&target.path, e))?;
             }
@@ -74,6 +75,15 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
 
     if let Some(change) = seal_dbus(&roots, opts.dbus_symlink)? {
         changes.push(change);
+    }
+    // The image's record describes the build machine's UUID; every copy records its own.
+    let record = target::resolved(
+        roots.in_root_nofollow(origin::ORIGIN),
+        roots.root_join(origin::ORIGIN),
+    )?;
+    if record.meta.is_some() {
+        std::fs::remove_file(&record.path).map_err(|e| write_error(&record.path, e))?;
+        changes.push(format!("{}: removed", record.path.display()));
     }
     Ok(changes)
 }

@@ -50,19 +50,21 @@ pub fn write_id(
     dir: Option<&File>,
     label: Option<&Context>,
 ) -> io::Result<()> {
-    write_bytes(path, &id.file_contents(), dir, label)
+    write_bytes(path, &id.file_contents(), dir, label, MODE)
 }
 
-/// [`write_id`] for any content (`seal` writes "uninitialized").
+/// [`write_id`] for any content and mode (`seal` writes "uninitialized", the origin record is
+/// 0600).
 pub fn write_bytes(
     path: &Path,
     contents: &[u8],
     dir: Option<&File>,
     label: Option<&Context>,
+    mode: u32,
 ) -> io::Result<()> {
     remove_stale_temp(path)?;
     let tmp = temp_path(path);
-    let result = write_temp(&tmp, contents, label).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_temp(&tmp, contents, label, mode).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
         return result;
@@ -82,11 +84,11 @@ pub fn write_bytes(
     Ok(())
 }
 
-fn write_temp(tmp: &Path, contents: &[u8], label: Option<&Context>) -> io::Result<()> {
+fn write_temp(tmp: &Path, contents: &[u8], label: Option<&Context>, mode: u32) -> io::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(MODE)
+        .mode(mode)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(tmp)?;
     if let Some(ctx) = label {
@@ -101,6 +103,6 @@ fn write_temp(tmp: &Path, contents: &[u8], label: Option<&Context>) -> io::Resul
     }
     f.write_all(contents)?;
     // The umask may have narrowed the mode; the spec's mode is exact.
-    f.set_permissions(std::fs::Permissions::from_mode(MODE))?;
+    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
     f.sync_all()
 }

@@ -358,6 +358,25 @@ fn seen_file(work: &Path, i: usize) -> PathBuf {
     work.with_file_name(name)
 }
 
+/// SPEC §9's fingerprint, computed independently of the tool: the first 16 bytes of
+/// HMAC-SHA256 keyed with the id, over the context string and the UUID's bytes.
+fn fingerprint(id: &str, uuid: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let bytes = |h: &str| -> Vec<u8> {
+        (0..32)
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&bytes(id)).unwrap();
+    mac.update(b"machine-id-init origin v1");
+    mac.update(&bytes(uuid));
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn set_xattr(path: &Path, name: &str, value: &[u8]) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
@@ -500,6 +519,32 @@ fn check(
                 changed.push(p.into());
                 if after.contains_key(p) {
                     errors.push(format!("{p} exists"));
+                }
+            }
+            "origin" => {
+                // origin SOURCE ID [UUID REINITS]: the record names ID and SOURCE, its
+                // fingerprint is UUID's (ID's when not given) under ID, computed here.
+                let mut w: Vec<&str> = v.split_whitespace().collect();
+                // Where `etc` is a link, the record follows it: `origin PATH SOURCE ID ...`.
+                let path = match w[0].contains('/') {
+                    true => w.remove(0),
+                    false => "root/etc/machine-id-init/origin",
+                };
+                changed.push(path.into());
+                let (source, id) = (w[0], w[1]);
+                let uuid = w.get(2).copied().unwrap_or(id).replace('-', "");
+                let reinits = w.get(3).copied().unwrap_or("0");
+                let want = format!(
+                    "# machine-id-init: where etc/machine-id came from (removed by `machine-id-init seal`)\n\
+                     version=1\nmachine-id={id}\nsource={source}\nfingerprint={}\nreinits={reinits}\n",
+                    fingerprint(id, &uuid)
+                );
+                match after.get(path) {
+                    Some(Entry::File(b, 0o600)) if *b == want.as_bytes() => {}
+                    other => errors.push(format!(
+                        "{path}: {:?}, expected mode 600 and {want:?}",
+                        other.map(short)
+                    )),
                 }
             }
             "xattr" => {

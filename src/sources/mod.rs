@@ -79,6 +79,19 @@ impl Source {
         Source::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// Sources whose id is worth an origin record (SPEC §9): the manager's or the
+    /// administrator's word, which a copy of the machine does not carry along.
+    pub fn recorded(self) -> bool {
+        matches!(
+            self,
+            Source::Vm
+                | Source::Firmware
+                | Source::Container
+                | Source::Credential
+                | Source::Cmdline
+        )
+    }
+
     /// Sources that describe the outer machine when we run in a chroot of it (SPEC §6).
     pub(crate) fn refused_in_chroot(self) -> bool {
         matches!(
@@ -187,6 +200,17 @@ impl Selection {
 /// Try `order` and return the first usable id; with `all`, ask every source also after the
 /// winner (for `--explain`). This loop is the one place that logs and records the answers.
 pub fn select(order: &[Source], env: &Environment, all: bool) -> Selection {
+    select_avoiding(order, env, all, None)
+}
+
+/// [`select`], refusing a `dbus` or `run` candidate equal to `copied`: re-identifying a copied
+/// machine must not bring its stale id back (SPEC §9).
+pub fn select_avoiding(
+    order: &[Source],
+    env: &Environment,
+    all: bool,
+    copied: Option<MachineId>,
+) -> Selection {
     let mut sel = Selection::default();
     let mut as_firmware = false;
     for (i, &source) in order.iter().enumerate() {
@@ -208,6 +232,14 @@ pub fn select(order: &[Source], env: &Environment, all: bool) -> Selection {
             }
         };
         for answer in answers {
+            let answer = match answer {
+                Answer::Id { id, origin }
+                    if Some(id) == copied && matches!(source, Source::Dbus | Source::Run) =>
+                {
+                    Answer::Rejected(format!("{origin}: {id} is the copied machine ID"))
+                }
+                other => other,
+            };
             let (verdict, text) = match answer {
                 Answer::Id { id, origin } if sel.winner.is_none() => {
                     debug!("Source '{source}' yields {id} ({origin}).");
