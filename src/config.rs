@@ -9,7 +9,8 @@ use log::warn;
 use crate::read;
 use crate::roots::Roots;
 
-pub const CONFIG: &str = "etc/machine-id-init/machine-id-init.conf";
+/// In [`crate::roots::OWN_DIR`].
+pub const CONFIG_NAME: &str = "machine-id-init.conf";
 /// A larger file is logged and ignored.
 pub const CONFIG_MAX: usize = 64 << 10;
 
@@ -53,7 +54,10 @@ impl Config {
     /// Read the root's file; a missing one is the defaults, a bad line a warning.
     pub fn load(roots: &Roots) -> Config {
         let mut config = Config::default();
-        let Ok(file) = roots.in_root(CONFIG) else {
+        if !roots.own_dir_exists() {
+            return config;
+        }
+        let Ok(file) = roots.in_own_dir(CONFIG_NAME) else {
             return config;
         };
         if file.meta.is_none() {

@@ -16,10 +16,9 @@ use crate::roots::{DEV_NULL, Roots};
 
 /// The drop-in directories, lowest priority first: a file in `etc` replaces the same-named one
 /// in `usr/lib`.
-const DROP_IN_DIRS: [&str; 2] = [
-    "usr/lib/machine-id-init/deny.d",
-    "etc/machine-id-init/deny.d",
-];
+const USR_DROP_INS: &str = "usr/lib/machine-id-init/deny.d";
+/// In [`crate::roots::OWN_DIR`]: `etc/machine-id-init/deny.d`.
+const ETC_DROP_INS: &str = "deny.d";
 /// A drop-in larger than this is logged and ignored.
 pub const DROP_IN_MAX: usize = 64 << 10;
 
@@ -145,9 +144,13 @@ impl DenyList {
     /// it; files in name order. A malformed line is logged as `FILE:LINE: …` and skipped.
     pub fn load(roots: &Roots) -> DenyList {
         let mut files: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
-        for dir in DROP_IN_DIRS {
+        let etc = match roots.own_dir_exists() {
+            true => roots.in_own_dir(ETC_DROP_INS),
+            false => Err(std::io::ErrorKind::NotFound.into()),
+        };
+        for dir in [roots.in_root(USR_DROP_INS), etc] {
             // Most roots have neither directory: resolving told already.
-            let Some(resolved) = roots.in_root(dir).ok().filter(|r| r.meta.is_some()) else {
+            let Some(resolved) = dir.ok().filter(|r| r.meta.is_some()) else {
                 continue;
             };
             let Ok(entries) = std::fs::read_dir(&resolved.path) else {

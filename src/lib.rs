@@ -128,7 +128,7 @@ pub fn explain_in(opts: &Options, env: &Environment) -> Result<Explained, Error>
 fn with_etc<T>(roots: &Roots, f: impl FnOnce(&Resolved) -> Result<T, Error>) -> Result<T, Error> {
     target::require_directory(roots.root())?;
     target::require_directory(roots.host())?;
-    let etc = target::resolved(roots.in_root(roots::ETC), roots.root_join(roots::ETC))?;
+    let etc = target::resolved(roots.etc().cloned(), roots.root_join(roots::ETC))?;
     let result = f(&etc);
     if result.is_err() && etc.meta.is_none() {
         // rmdir only removes it while empty.

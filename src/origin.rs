@@ -12,13 +12,13 @@ use log::debug;
 use crate::fingerprint::fingerprint;
 use crate::machine_id::MachineId;
 use crate::read;
-use crate::roots::Roots;
+use crate::roots::{OWN_DIR, Roots};
 use crate::sources::Source;
 use crate::target;
 use crate::{selinux, write};
 
 pub const ORIGIN: &str = "etc/machine-id-init/origin";
-const ORIGIN_DIR: &str = "etc/machine-id-init";
+const ORIGIN_NAME: &str = "origin";
 /// With the id public, the fingerprint would let anyone confirm a guessed UUID, which `/sys`
 /// keeps root-only.
 pub const MODE: u32 = 0o600;
@@ -126,7 +126,10 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Read the record of the root.
 pub fn read(roots: &Roots) -> Found {
-    let Ok(file) = roots.in_root(ORIGIN) else {
+    if !roots.own_dir_exists() {
+        return Found::Absent;
+    }
+    let Ok(file) = roots.in_own_dir(ORIGIN_NAME) else {
         return Found::Malformed(format!(
             "{} cannot be resolved",
             roots.root_join(ORIGIN).display()
@@ -151,17 +154,21 @@ pub fn read(roots: &Roots) -> Found {
 /// Write the record atomically (0600; its directory 0755 when missing), with the context the
 /// policy gives its path, else its directory's (SPEC §8). Call with the lock on `etc` held.
 pub fn write(roots: &Roots, record: &Record) -> io::Result<PathBuf> {
-    let dir = target::resolved(roots.in_root(ORIGIN_DIR), roots.root_join(ORIGIN_DIR))
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    match target::ensure_directory(&dir) {
+    // Resolved before anything was written, under the same lock: still what is there.
+    let dir = match roots.own_dir() {
+        Some(d) => d.clone(),
+        None => target::resolved(roots.in_root(OWN_DIR), roots.root_join(OWN_DIR))
+            .map_err(|e| io::Error::other(e.to_string()))?,
+    };
+    let created = match target::ensure_directory(&dir) {
         Ok(target::Directory::ReadOnly) => {
             return Err(io::Error::from_raw_os_error(nix::libc::EROFS));
         }
-        Ok(_) => {}
+        Ok(d) => d == target::Directory::Created,
         Err(e) => return Err(io::Error::other(e.to_string())),
-    }
-    let path = dir.path.join("origin");
-    let replaced = path.exists();
+    };
+    let path = dir.path.join(ORIGIN_NAME);
+    let replaced = !created && path.exists();
     let label = selinux::label_for_write(roots, &path, replaced)
         .or_else(|| selinux::label_for_write(roots, &dir.path, true));
     write::write_bytes(

@@ -18,7 +18,12 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 
 /// Relative paths of the files the tool writes or locks.
 pub const ETC: &str = "etc";
+/// The tool's own directory: configuration, deny-list drop-ins, origin record.
+pub const OWN_DIR: &str = "etc/machine-id-init";
+const OWN_NAME: &str = "machine-id-init";
 pub const MACHINE_ID: &str = "etc/machine-id";
+/// [`MACHINE_ID`] in [`ETC`].
+pub const MACHINE_ID_NAME: &str = "machine-id";
 pub const RUN: &str = "run";
 pub const RUN_MACHINE_ID: &str = "run/machine-id";
 pub const KMSG: &str = "dev/kmsg";
@@ -47,6 +52,12 @@ pub struct Roots {
     host: PathBuf,
     /// The host tree opened once, for `openat2(RESOLVE_IN_ROOT)`; `None` when that fails.
     host_fd: OnceCell<Option<OwnedFd>>,
+    /// [`OWN_DIR`] resolved once: the configuration, the drop-ins and the record are all below
+    /// it, and on most roots it does not exist, which one look says for all three.
+    own_dir: OnceCell<Option<Resolved>>,
+    /// [`ETC`] resolved once per run: everything the tool reads or writes in the OS tree is
+    /// below it, so its components are looked at once.
+    etc: OnceCell<Resolved>,
 }
 
 /// A path after symlink resolution inside its tree.
@@ -66,6 +77,8 @@ impl Roots {
             root: root.into(),
             host: host.into(),
             host_fd: OnceCell::new(),
+            own_dir: OnceCell::new(),
+            etc: OnceCell::new(),
         }
     }
 
@@ -95,6 +108,58 @@ impl Roots {
     /// `rel` inside the OS tree, every symlink (the last one too) resolved inside it.
     pub fn in_root(&self, rel: impl AsRef<Path>) -> io::Result<Resolved> {
         resolve_in(&self.root, rel.as_ref(), true)
+    }
+
+    /// [`ETC`] resolved (once; a missing one is not an error, its `meta` is `None`).
+    pub fn etc(&self) -> io::Result<&Resolved> {
+        if let Some(etc) = self.etc.get() {
+            return Ok(etc);
+        }
+        let etc = self.in_root(ETC)?;
+        Ok(self.etc.get_or_init(|| etc))
+    }
+
+    /// `rel` (a relative path) in [`ETC`], every symlink resolved inside the tree.
+    pub fn in_etc(&self, rel: impl AsRef<Path>) -> io::Result<Resolved> {
+        self.in_root_dir(self.etc()?, rel.as_ref())
+    }
+
+    /// Whether [`OWN_DIR`] may hold anything: false only when resolving it found nothing. Asked
+    /// before the run writes anything (the record's write, which may create the directory, is
+    /// the last thing a run does), so the answer cannot go stale within a run.
+    pub fn own_dir_exists(&self) -> bool {
+        self.own_dir().is_none_or(|r| r.meta.is_some())
+    }
+
+    /// [`OWN_DIR`] resolved (`None`: resolving failed, e.g. a link loop; callers then resolve
+    /// their own path and report that error).
+    pub fn own_dir(&self) -> Option<&Resolved> {
+        self.own_dir
+            .get_or_init(|| self.in_etc(OWN_NAME).ok())
+            .as_ref()
+    }
+
+    /// `name` (a relative path) in [`OWN_DIR`], every symlink resolved inside the tree.
+    pub fn in_own_dir(&self, name: &str) -> io::Result<Resolved> {
+        match self.own_dir() {
+            Some(dir) => self.in_root_dir(dir, Path::new(name)),
+            None => self.in_root(Path::new(OWN_DIR).join(name)),
+        }
+    }
+
+    /// `name` in `dir`, a directory of the OS tree resolved before in this run (its
+    /// components are not looked at again), every symlink resolved inside the tree.
+    pub fn in_root_dir(&self, dir: &Resolved, name: &Path) -> io::Result<Resolved> {
+        // Every resolved path is made below the root.
+        let prefix = dir
+            .path
+            .strip_prefix(&self.root)
+            .map_err(io::Error::other)?;
+        match &dir.meta {
+            Some(m) if m.is_dir() => resolve_from(&self.root, components(prefix), name, true),
+            // Created since, or not a directory: resolving says which.
+            _ => self.in_root(prefix.join(name)),
+        }
     }
 
     /// `rel` inside the OS tree, a final symlink left as it is.
@@ -211,9 +276,19 @@ fn join_inside(base: &Path, rel: &Path) -> PathBuf {
 /// an absolute link target starts again at `base`, and `..` never climbs above it. A missing
 /// component is not an error: the result is then a path that does not exist.
 pub fn resolve_in(base: &Path, rel: &Path, follow_last: bool) -> io::Result<Resolved> {
+    resolve_from(base, Vec::new(), rel, follow_last)
+}
+
+/// [`resolve_in`] of `rel` below `done`, a directory already resolved below `base` (its
+/// components are not looked at again).
+fn resolve_from(
+    base: &Path,
+    mut done: Vec<OsString>,
+    rel: &Path,
+    follow_last: bool,
+) -> io::Result<Resolved> {
     let mut pending: Vec<OsString> = components(rel);
     pending.reverse();
-    let mut done: Vec<OsString> = Vec::new();
     let mut links = 0usize;
     let mut final_symlink = false;
     let mut last_meta = None;

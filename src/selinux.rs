@@ -21,7 +21,8 @@ use crate::read;
 use crate::roots::{self, Roots};
 
 const XATTR: &str = "security.selinux";
-const CONFIG: &str = "etc/selinux/config";
+/// In [`crate::roots::ETC`]: `etc/selinux/config`.
+const CONFIG: &str = "selinux/config";
 /// `file_contexts` of Fedora and refpolicy are well under this; a larger one is not read.
 pub const FILE_CONTEXTS_MAX: usize = 16 << 20;
 const CONFIG_MAX: usize = 64 << 10;
@@ -134,7 +135,7 @@ pub struct Policy {
 impl Policy {
     /// The policy `<root>/etc/selinux/config` names (`SELINUXTYPE=`); `None` without one.
     pub fn of_root(roots: &Roots) -> Option<Policy> {
-        let config = roots.in_root(CONFIG).ok()?;
+        let config = roots.in_etc(CONFIG).ok()?;
         // Most roots have none: resolving told already.
         config.meta.as_ref()?;
         let text = match read::read_capped(&config.path, CONFIG_MAX) {

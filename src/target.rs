@@ -29,7 +29,7 @@ impl Target {
     /// file used as a directory, or anything but a regular file fails here).
     pub fn observe(roots: &Roots) -> Result<Target, Error> {
         let link = roots.root_join(roots::MACHINE_ID);
-        let resolved = resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
+        let resolved = resolved(roots.in_etc(roots::MACHINE_ID_NAME), link.clone())?;
         let state = read_state(&resolved, &link)?;
         Ok(Target {
             link,
