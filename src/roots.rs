@@ -425,6 +425,37 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Resolving below a directory resolved once (etc, the tool's own directory) must land
+    /// where resolving the whole path lands, links and escapes included.
+    #[test]
+    fn below_a_resolved_dir_agrees_with_the_whole_walk() {
+        let d = tmp("below");
+        std::fs::create_dir_all(d.join("real/machine-id-init")).unwrap();
+        std::fs::remove_dir(d.join("etc")).unwrap();
+        symlink("/real", d.join("etc")).unwrap();
+        symlink("../../elsewhere/id", d.join("real/machine-id")).unwrap();
+        symlink("/etc/machine-id-init", d.join("real/own")).unwrap();
+        symlink("loop", d.join("real/loop")).unwrap();
+        let roots = Roots::new(&d, "/");
+        let etc = roots.etc().unwrap();
+        assert_eq!(etc.path, d.join("real"));
+        for rel in ["machine-id", "own/origin", "machine-id-init/deny.d", "missing/x", "loop"] {
+            let whole = roots.in_root(Path::new("etc").join(rel));
+            let below = roots.in_etc(rel);
+            match (whole, below) {
+                (Ok(w), Ok(b)) => {
+                    assert_eq!((&w.path, w.final_symlink), (&b.path, b.final_symlink), "{rel}");
+                    assert_eq!(w.meta.is_some(), b.meta.is_some(), "{rel}");
+                }
+                (Err(w), Err(b)) => assert_eq!(w.raw_os_error(), b.raw_os_error(), "{rel}"),
+                (w, b) => panic!("{rel}: {w:?} vs {b:?}"),
+            }
+        }
+        assert_eq!(roots.in_own_dir("origin").unwrap().path, d.join("real/machine-id-init/origin"));
+        assert!(roots.own_dir_exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     /// `openat2(RESOLVE_IN_ROOT)` and the fallback walk must agree on every hostile path.
     #[test]
     fn openat2_and_walk_agree() {
