@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use log::debug;
 
@@ -152,7 +152,7 @@ pub fn read(roots: &Roots) -> Found {
 }
 
 /// Write the record atomically (0600; its directory 0755 when missing), with the context the
-/// policy gives its path, else its directory's (SPEC §8). Call with the lock on `etc` held.
+/// policy gives its path, else its directory's, where the root has a policy (SPEC §8). Call with the lock on `etc` held.
 pub fn write(roots: &Roots, record: &Record) -> io::Result<PathBuf> {
     // Resolved before anything was written, under the same lock: still what is there.
     let dir = match roots.own_dir() {
@@ -169,8 +169,16 @@ pub fn write(roots: &Roots, record: &Record) -> io::Result<PathBuf> {
     };
     let path = dir.path.join(ORIGIN_NAME);
     let replaced = !created && path.exists();
-    let label = selinux::label_for_write(roots, &path, replaced)
-        .or_else(|| selinux::label_for_write(roots, &dir.path, true));
+    // A new record where the policy names no context for it gets its directory's, as the
+    // booted system's policy would give it; a root with no policy labels nothing.
+    let label = match replaced {
+        true => selinux::context_of(&path),
+        false => selinux::Policy::of_root(roots).and_then(|policy| {
+            policy
+                .context_for(&Path::new("/").join(path.strip_prefix(roots.root()).ok()?))
+                .or_else(|| selinux::context_of(&dir.path))
+        }),
+    };
     write::write_bytes(
         &path,
         record.render().as_bytes(),

@@ -64,18 +64,54 @@ pub fn read_whole(path: &Path, max: usize) -> io::Result<Option<Vec<u8>>> {
 /// Read at most `max` bytes of the regular file `rel` in the host tree (symlinks resolved
 /// inside it); `Ok(None)` when it does not exist.
 pub fn read_host(roots: &Roots, rel: impl AsRef<Path>, max: usize) -> io::Result<Option<Vec<u8>>> {
-    read_opened(roots.open_host(rel, false), max)
+    let file = match opened(roots.open_host(rel, false))? {
+        Some(f) => f,
+        None => return Ok(None),
+    };
+    read_until_short(file, max).map(Some)
 }
 
 /// The open is `O_NONBLOCK`, so a FIFO cannot block us; anything that is not a regular file is
 /// refused before a byte is read.
 fn read_opened(opened: io::Result<File>, max: usize) -> io::Result<Option<Vec<u8>>> {
-    let file = match opened {
-        Ok(f) => regular(f)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    read_up_to(file, max).map(Some)
+    match self::opened(opened)? {
+        Some(file) => read_up_to(file, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn opened(opened: io::Result<File>) -> io::Result<Option<File>> {
+    match opened {
+        Ok(f) => regular(f).map(Some),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Read at most `max` bytes, taking a read that returns less than asked as the end. That holds
+/// for the regular files of the host tree (`sys`, `proc` and tmpfs files, which hand over
+/// what they hold at once), and saves the one more read per file that would only return 0: the
+/// ordinary boot reads five of them.
+fn read_until_short(mut file: File, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; max.min(4096)];
+    let mut len = 0;
+    while len < max {
+        if len == buf.len() {
+            buf.resize(buf.len().saturating_mul(2).min(max), 0);
+        }
+        let asked = buf.len() - len;
+        let n = match file.read(&mut buf[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        if n < asked {
+            break;
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
 }
 
 fn open_nonblocking(path: &Path) -> io::Result<File> {
@@ -123,6 +159,33 @@ mod tests {
         assert!(read_capped(&d.join("nope"), 38).unwrap().is_none());
         let e = read_capped(&d, 38).unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn until_short_reads_whole_files_and_caps() {
+        let d = std::env::temp_dir().join(format!("mii-read-short-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let open = |name: &str| File::open(d.join(name)).unwrap();
+        for len in [0usize, 1, 37, 38, 4095, 4096, 4097, 10_000] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            std::fs::write(d.join("f"), &bytes).unwrap();
+            // Past the first buffer, across its doublings, and cut at the cap.
+            assert_eq!(
+                read_until_short(open("f"), 1 << 20).unwrap(),
+                bytes,
+                "{len}"
+            );
+            assert_eq!(
+                read_until_short(open("f"), 38).unwrap(),
+                &bytes[..len.min(38)],
+                "{len}"
+            );
+            assert_eq!(
+                read_until_short(open("f"), 5000).unwrap(),
+                &bytes[..len.min(5000)]
+            );
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 

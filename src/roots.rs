@@ -439,19 +439,32 @@ mod tests {
         let roots = Roots::new(&d, "/");
         let etc = roots.etc().unwrap();
         assert_eq!(etc.path, d.join("real"));
-        for rel in ["machine-id", "own/origin", "machine-id-init/deny.d", "missing/x", "loop"] {
+        for rel in [
+            "machine-id",
+            "own/origin",
+            "machine-id-init/deny.d",
+            "missing/x",
+            "loop",
+        ] {
             let whole = roots.in_root(Path::new("etc").join(rel));
             let below = roots.in_etc(rel);
             match (whole, below) {
                 (Ok(w), Ok(b)) => {
-                    assert_eq!((&w.path, w.final_symlink), (&b.path, b.final_symlink), "{rel}");
+                    assert_eq!(
+                        (&w.path, w.final_symlink),
+                        (&b.path, b.final_symlink),
+                        "{rel}"
+                    );
                     assert_eq!(w.meta.is_some(), b.meta.is_some(), "{rel}");
                 }
                 (Err(w), Err(b)) => assert_eq!(w.raw_os_error(), b.raw_os_error(), "{rel}"),
                 (w, b) => panic!("{rel}: {w:?} vs {b:?}"),
             }
         }
-        assert_eq!(roots.in_own_dir("origin").unwrap().path, d.join("real/machine-id-init/origin"));
+        assert_eq!(
+            roots.in_own_dir("origin").unwrap().path,
+            d.join("real/machine-id-init/origin")
+        );
         assert!(roots.own_dir_exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
