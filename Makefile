@@ -45,7 +45,7 @@ TEMPLATES := $(shell find units -name '*.in' | sort)
 RENDERED := $(patsubst units/%.in,$(UNITS_OUT)/%,$(TEMPLATES))
 # The man page names the binary's path too.
 MAN_OUT ?= target/man
-MAN_PAGES := $(MAN_OUT)/machine-id-init.8
+MAN_PAGES := $(MAN_OUT)/machine-id-init.8 $(MAN_OUT)/machine-id-init.conf.5
 
 # Where `make deb` and `make rpm` leave their package (one file each).
 DEB := target/debian/machine-id-init_$(VERSION)-1_amd64.deb
@@ -128,6 +128,7 @@ install-openrc: units
 
 install-man: man
 	$(INSTALL) -D -m 0644 $(MAN_OUT)/machine-id-init.8 $(DESTDIR)$(MANDIR)/man8/machine-id-init.8
+	$(INSTALL) -D -m 0644 $(MAN_OUT)/machine-id-init.conf.5 $(DESTDIR)$(MANDIR)/man5/machine-id-init.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/machine-id-init \
@@ -141,7 +142,8 @@ uninstall:
 		$(DESTDIR)$(MKINITCPIO_DIR)/install/machine-id-init \
 		$(DESTDIR)$(MKINITCPIO_DIR)/hooks/machine-id-init \
 		$(DESTDIR)$(OPENRC_DIR)/machine-id-init \
-		$(DESTDIR)$(MANDIR)/man8/machine-id-init.8
+		$(DESTDIR)$(MANDIR)/man8/machine-id-init.8 \
+		$(DESTDIR)$(MANDIR)/man5/machine-id-init.conf.5
 	-rmdir $(DESTDIR)$(DRACUT_MODULES_DIR)/90machine-id-init
 
 # Debian (cargo-deb; metadata in Cargo.toml): /usr/sbin, the files from target/units and
@@ -155,7 +157,7 @@ deb: $(BUILD_DEP)
 # Fedora (cargo-generate-rpm): /usr/bin (merged /usr/sbin), files rendered into target/rpm.
 rpm: $(BUILD_DEP)
 	$(MAKE) -s units man SBINDIR=/usr/bin UNITS_OUT=target/rpm/units MAN_OUT=target/rpm/man
-	gzip -9nf target/rpm/man/machine-id-init.8
+	gzip -9nf target/rpm/man/machine-id-init.8 target/rpm/man/machine-id-init.conf.5
 	@rm -f target/generate-rpm/machine-id-init-*.rpm
 	$(CARGO) generate-rpm --target $(TARGET) --output $(RPM)
 	@echo "$(RPM)"

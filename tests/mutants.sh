@@ -13,7 +13,7 @@ shard=${1:-0/1}
 [ "$#" -gt 0 ] && shift
 command -v cargo-mutants >/dev/null 2>&1 || cargo install --locked cargo-mutants
 mkdir -p "mutants.out/${shard//\//-of-}"
-cargo mutants --shard "$shard" --timeout 120 --output "mutants.out/${shard//\//-of-}" "$@" -- \
+cargo mutants --shard "$shard" --profile mutants --timeout 120 --output "mutants.out/${shard//\//-of-}" "$@" -- \
   --lib --test fixtures --test faults --test hostile --test concurrency --test chroot \
   --test shim_pid_namespace || true
 out="mutants.out/${shard//\//-of-}/mutants.out"

@@ -76,8 +76,8 @@ if inst "$d1" install SBINDIR=/usr/bin; then
     -ef "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init-relabel.service"
   check "the dracut module is in pkg-config's dracutmodulesdir (${dracutdir:-none: /usr/lib/dracut/modules.d})" \
     test -x "$d1${dracutdir:-/usr/lib/dracut/modules.d}/90machine-id-init/module-setup.sh"
-  check "the man page is /usr/share/man/man8/machine-id-init.8" \
-    test -f "$d1/usr/share/man/man8/machine-id-init.8"
+  check "the man pages are /usr/share/man/man8/machine-id-init.8 and man5/machine-id-init.conf.5" \
+    test -f "$d1/usr/share/man/man8/machine-id-init.8" -a -f "$d1/usr/share/man/man5/machine-id-init.conf.5"
   check "the unit's ExecStart= is /usr/bin/machine-id-init" \
     grep -q '^ExecStart=/usr/bin/machine-id-init ' "$d1${unitdir:-/usr/lib/systemd/system}/machine-id-init.service"
   check "the relabel unit's ExecStart= is /usr/bin/machine-id-init relabel" \
@@ -97,6 +97,7 @@ expected="755 opt/dracut/90machine-id-init/machine-id-init.sh
 644 opt/initcpio/install/machine-id-init
 755 opt/itools/hooks/machine-id-init
 755 opt/itools/scripts/init-bottom/machine-id-init
+644 opt/man/man5/machine-id-init.conf.5
 644 opt/man/man8/machine-id-init.8
 755 opt/mii/libexec/bin/machine-id-init
 755 opt/rc/init.d/machine-id-init
@@ -107,9 +108,9 @@ if inst "$d2" install "${vars[@]}"; then
   pass "make install with every directory variable set"
   got=$(listing "$d2")
   if [ "$got" = "$expected" ]; then
-    pass "exactly the 11 expected files, with their modes, and the relabel unit's link"
+    pass "exactly the 12 expected files, with their modes, and the relabel unit's link"
   else
-    fail "exactly the 11 expected files, with their modes, and the relabel unit's link"
+    fail "exactly the 12 expected files, with their modes, and the relabel unit's link"
     diff <(echo "$expected") <(echo "$got") >&2 || true
   fi
   check "every installed file names exactly /opt/mii/libexec/bin/machine-id-init" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint the man page as installed: rendered by `make man` (into a scratch directory), then
+# Lint the man pages as installed: rendered by `make man` (into a scratch directory), then
 # `mandoc -T lint -W all` (every message, style included) and `man --warnings` (groff's own
 # warnings, what lintian runs) must print nothing, and every long option of --help is in it.
 # Needs mandoc and man: prints SKIP without them, except under CI=true, where that fails.
@@ -21,13 +21,16 @@ make -s man MAN_OUT="$out" SBINDIR=/usr/sbin
 page=$out/machine-id-init.8
 failed=0
 
-lint=$(mandoc -T lint -W all "$page" 2>&1) || true
-if [ -n "$lint" ]; then echo "$lint" >&2; echo "FAIL mandoc -T lint -W all" >&2; failed=1
-else echo "PASS mandoc -T lint -W all: clean"; fi
+for p in "$page" "$out/machine-id-init.conf.5"; do
+  [ -f "$p" ] || { echo "FAIL make man did not render ${p##*/}" >&2; failed=1; continue; }
+  lint=$(mandoc -T lint -W all "$p" 2>&1) || true
+  if [ -n "$lint" ]; then echo "$lint" >&2; echo "FAIL ${p##*/}: mandoc -T lint -W all" >&2; failed=1
+  else echo "PASS ${p##*/}: mandoc -T lint -W all: clean"; fi
 
-warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$page" 2>&1 >/dev/null) || true
-if [ -n "$warn" ]; then echo "$warn" >&2; echo "FAIL man --warnings" >&2; failed=1
-else echo "PASS man --warnings: clean"; fi
+  warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$p" 2>&1 >/dev/null) || true
+  if [ -n "$warn" ]; then echo "$warn" >&2; echo "FAIL ${p##*/}: man --warnings" >&2; failed=1
+  else echo "PASS ${p##*/}: man --warnings: clean"; fi
+done
 
 # Every long option of --help is documented in the page.
 text=$(MANWIDTH=200 man -l "$page" 2>/dev/null)

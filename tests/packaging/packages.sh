@@ -72,6 +72,7 @@ lrwxrwxrwx usr/lib/systemd/system/sysinit.target.wants/machine-id-init-relabel.s
 -rwxr-xr-x usr/share/initramfs-tools/hooks/machine-id-init
 -rwxr-xr-x usr/share/initramfs-tools/scripts/init-bottom/machine-id-init
 -rw-r--r-- usr/share/lintian/overrides/machine-id-init
+-rw-r--r-- usr/share/man/man5/machine-id-init.conf.5.gz
 -rw-r--r-- usr/share/man/man8/machine-id-init.8.gz" "$got"
   tree=$scratch/deb
   dpkg-deb -R "$deb" "$tree"
@@ -139,6 +140,7 @@ if rpmf=$(make -s rpm 2>"$scratch/rpm.log" | tail -n 1) && [ -f "$rpmf" ]; then
 /usr/lib/systemd/system/machine-id-init-relabel.service
 /usr/lib/systemd/system/machine-id-init.service
 /usr/share/licenses/machine-id-init/LICENSE
+/usr/share/man/man5/machine-id-init.conf.5.gz
 /usr/share/man/man8/machine-id-init.8.gz" "$(rpm -qpl "$rpmf" 2>/dev/null | sort)"
   same "rpm modes" "755 /usr/bin/machine-id-init
 755 /usr/lib/dracut/modules.d/90machine-id-init/machine-id-init.sh
