@@ -5,12 +5,14 @@
 
 use log::Level;
 
-use crate::config::OnClone;
+use crate::cli::Options;
+use crate::config::{Config, OnClone};
 use crate::deny_list::swapped;
 use crate::detect::Environment;
-use crate::machine_id::MachineId;
+use crate::machine_id::{FileState, MachineId};
 use crate::origin::{self, Found, Record};
 use crate::sources::{self, Candidate, Source};
+use crate::target::Target;
 
 /// Ids known to be baked into public images: a copy wherever they are found.
 pub const BAKED_IN: &[(&str, &str)] = &[
@@ -58,6 +60,22 @@ impl Check {
         self.record = Some(record);
         self
     }
+}
+
+/// SPEC §9: the policy (command line, else the image's configuration file, else `warn`) and,
+/// for an initialized file, what it makes of it.
+pub fn observe(opts: &Options, env: &Environment, target: &Target) -> (OnClone, Option<Check>) {
+    let policy = opts
+        .on_clone
+        .or_else(|| Config::load(env.roots()).on_clone)
+        .unwrap_or(OnClone::Warn);
+    let check = match target.state {
+        FileState::Initialized(id) if policy != OnClone::Keep => {
+            Some(check(policy, env, id, &opts.sources))
+        }
+        _ => None,
+    };
+    (policy, check)
 }
 
 /// Which known baked-in id `id` is, if it is one.

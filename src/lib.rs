@@ -44,7 +44,6 @@ use std::path::PathBuf;
 use ::log::{debug, info, warn};
 
 use crate::cli::Options;
-use crate::config::{Config, OnClone};
 use crate::decide::{Decision, Intent};
 use crate::detect::Environment;
 pub use crate::error::Error;
@@ -93,7 +92,7 @@ pub fn run_in(opts: &Options, env: &Environment) -> Result<Report, Error> {
             FileState::Initialized(_) => Selection::default(),
             _ => sources::select(&opts.sources, env, false),
         };
-        let (policy, clone) = check_clone(opts, env, &target);
+        let (policy, clone) = clones::observe(opts, env, &target);
         let mut decision = decide::decide(opts, env.roots(), target, &sel, policy, clone);
         if opts.dry_run {
             decision.observe_read_only(env.roots());
@@ -114,7 +113,7 @@ pub fn explain_in(opts: &Options, env: &Environment) -> Result<Explained, Error>
     with_etc(env.roots(), |_| {
         let target = Target::observe(env.roots())?;
         let sel = sources::select(&opts.sources, env, true);
-        let (policy, clone) = check_clone(opts, env, &target);
+        let (policy, clone) = clones::observe(opts, env, &target);
         let mut decision = decide::decide(opts, env.roots(), target, &sel, policy, clone);
         decision.observe_read_only(env.roots());
         Ok(Explained {
@@ -135,26 +134,6 @@ fn with_etc<T>(roots: &Roots, f: impl FnOnce(&Resolved) -> Result<T, Error>) -> 
         let _ = std::fs::remove_dir(&etc.path);
     }
     result
-}
-
-/// SPEC §9: the policy (command line, else the image's configuration file, else `warn`) and,
-/// for an initialized file, what it makes of it.
-fn check_clone(
-    opts: &Options,
-    env: &Environment,
-    target: &Target,
-) -> (OnClone, Option<clones::Check>) {
-    let policy = opts
-        .on_clone
-        .or_else(|| Config::load(env.roots()).on_clone)
-        .unwrap_or(OnClone::Warn);
-    let check = match target.state {
-        FileState::Initialized(id) if policy != OnClone::Keep => {
-            Some(clones::check(policy, env, id, &opts.sources))
-        }
-        _ => None,
-    };
-    (policy, check)
 }
 
 fn log_state(target: &Target) {
