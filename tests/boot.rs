@@ -63,3 +63,10 @@ fn boot_bookworm() {
 fn boot_openrc() {
     group("openrc", 13);
 }
+
+/// Scenarios c1-c8 and the control cc: one Debian 13 disk booted under changing UUIDs (SPEC §9:
+/// origin record, byte-swapped match, warn, reinit with the dbus copy, churn guard).
+#[test]
+fn boot_clones() {
+    group("clones", 57);
+}
