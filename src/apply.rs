@@ -94,10 +94,11 @@ pub fn apply(
         }
         Intent::Reinit { old, cand } => {
             let report = write_target(opts, roots, decision, etc, cand)?;
-            replace_copies(roots, old, &cand.id);
+            // The warning that names the old and the new id, then the copies that follow.
             if let Some(check) = &decision.clone {
                 log!(check.level, "{}", check.says);
             }
+            replace_copies(roots, old, &cand.id);
             report
         }
     };

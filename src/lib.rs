@@ -139,7 +139,8 @@ fn with_etc<T>(roots: &Roots, f: impl FnOnce(&Resolved) -> Result<T, Error>) -> 
 fn log_state(target: &Target) {
     match &target.state {
         FileState::Initialized(id) => debug!(
-            "{} is already initialized ({id}); nothing to do.",
+            // Not "nothing to do": SPEC §9's check may still find a copied machine.
+            "{} is already initialized ({id}).",
             target.link.display()
         ),
         state @ FileState::Invalid(_) => warn!(

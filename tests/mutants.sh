@@ -13,9 +13,15 @@ shard=${1:-0/1}
 [ "$#" -gt 0 ] && shift
 command -v cargo-mutants >/dev/null 2>&1 || cargo install --locked cargo-mutants
 mkdir -p "mutants.out/${shard//\//-of-}"
-cargo mutants --shard "$shard" --profile mutants --timeout 120 --output "mutants.out/${shard//\//-of-}" "$@" -- \
-  --lib --test fixtures --test faults --test hostile --test concurrency --test chroot \
-  --test shim_pid_namespace || true
+# The oracle's targets are passed to the build too (-C), so a mutant builds only the test
+# binaries that run. --iterate (add it to continue a shard in a later session) skips the mutants
+# an earlier run of the same shard caught.
+oracle=(--lib --test=fixtures --test=faults --test=hostile --test=concurrency --test=chroot
+  --test=shim_pid_namespace)
+cargo_args=()
+for a in "${oracle[@]}"; do cargo_args+=("--cargo-arg=$a"); done
+cargo mutants --shard "$shard" --profile mutants --timeout 120 --output "mutants.out/${shard//\//-of-}" \
+  "${cargo_args[@]}" "$@" || true
 out="mutants.out/${shard//\//-of-}/mutants.out"
 caught=$(wc -l < "$out/caught.txt"); missed=$(wc -l < "$out/missed.txt")
 timeout=$(wc -l < "$out/timeout.txt" 2>/dev/null || echo 0); unviable=$(wc -l < "$out/unviable.txt")
