@@ -99,10 +99,13 @@ impl Decision {
         match &self.intent {
             Intent::Keep(id) => match &self.clone {
                 Some(c) if c.record.is_some() => format!(
-                    "nothing to do: {link} already holds {id}; write its origin record ({})",
-                    c.says
+                    "keep {id} in {link}, and only write its origin record ({})",
+                    c.says.trim_end_matches('.')
                 ),
-                Some(c) => format!("nothing to do: {link} already holds {id} ({})", c.says),
+                Some(c) => format!(
+                    "nothing to do: {link} already holds {id} ({})",
+                    c.says.trim_end_matches('.')
+                ),
                 None => format!("nothing to do: {link} already holds {id}"),
             },
             Intent::Reinit { old, cand } => format!(
