@@ -132,7 +132,7 @@ fi
 
 # 3. One ecosystem at a time (install-systemd: the two units and the relabel unit's link).
 for pair in install-systemd:3 install-dracut:2 install-initramfs-tools:2 install-mkinitcpio:2 \
-  install-openrc:1 install-man:1 install-bin:1; do
+  install-openrc:1 install-man:2 install-bin:1; do
   t=${pair%%:*} n=${pair#*:}
   d=$scratch/$t
   if inst "$d" "$t" SBINDIR=/usr/bin; then
