@@ -221,11 +221,16 @@ fn kernel_container(roots: &Roots) -> Option<String> {
         debug!("Running in a container ({CONTAINER_OTHER}: not the initial PID namespace).");
         return Some(CONTAINER_OTHER.into());
     }
-    if roots.host_exists(PROC_VZ) && !roots.host_exists(PROC_BC) {
+    if openvz(roots) {
         debug!("Running in a container (openvz, from {PROC_VZ}).");
         return Some("openvz".into());
     }
     None
+}
+
+/// OpenVZ shows `proc/vz` inside its containers, and `proc/bc` only on the host node.
+fn openvz(roots: &Roots) -> bool {
+    roots.host_exists(PROC_VZ) && !roots.host_exists(PROC_BC)
 }
 
 /// Whether the PID namespace at `ns` (`/proc/self/ns/pid`) is the kernel's initial one, by its
@@ -370,5 +375,32 @@ mod tests {
         assert!(!differ(&d, &d));
         assert!(differ(&d, Path::new(env!("CARGO_MANIFEST_DIR"))));
         assert!(!differ(&d, Path::new("/nonexistent-mii")));
+    }
+
+    #[test]
+    fn openvz_container_not_its_host_node() {
+        let d = std::env::temp_dir().join(format!("mii-openvz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("proc")).unwrap();
+        let roots = Roots::new(&d, &d);
+        assert!(!openvz(&roots), "neither proc/vz nor proc/bc: no OpenVZ");
+        std::fs::create_dir(d.join("proc/bc")).unwrap();
+        assert!(!openvz(&roots), "proc/bc alone");
+        std::fs::create_dir(d.join("proc/vz")).unwrap();
+        assert!(!openvz(&roots), "proc/vz and proc/bc: the host node");
+        std::fs::remove_dir(d.join("proc/bc")).unwrap();
+        assert!(openvz(&roots), "proc/vz without proc/bc: a container");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn pid_namespace_untold_without_proc() {
+        assert_eq!(
+            pid_namespace_is_initial(Path::new("/nonexistent-mii/ns/pid")),
+            None
+        );
+        // Any other file has another inode than the initial namespace's.
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert_eq!(pid_namespace_is_initial(&file), Some(false));
     }
 }
