@@ -177,7 +177,7 @@ if rpmf=$(make -s rpm 2>"$scratch/rpm.log" | tail -n 1) && [ -f "$rpmf" ]; then
   # rpm 4.18's rpm2cpio exits 1 on a zstd payload it wrote out whole: judge by what came out.
   rpm2cpio "$rpmf" > "$scratch/rpm.cpio" 2>/dev/null || true
   (cd "$rtree" && cpio -idm --quiet < "$scratch/rpm.cpio")
-  check "the .rpm's payload unpacks (9 files)" test "$(find "$rtree" -type f | wc -l)" -eq 9
+  check "the .rpm's payload unpacks (10 files)" test "$(find "$rtree" -type f | wc -l)" -eq 10
   check "the relabel unit runs /usr/bin/machine-id-init relabel" \
     grep -qx 'ExecStart=/usr/bin/machine-id-init relabel' "$rtree/usr/lib/systemd/system/machine-id-init-relabel.service"
   # What %post's `systemctl preset` does with the payload's preset file, also under Fedora's
