@@ -329,14 +329,20 @@ fn cpuid_hypervisor() -> Option<String> {
     #[allow(unused_unsafe)]
     // SAFETY: CPUID exists on every x86_64 CPU.
     let (leaf1, leaf_hv) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
-    if leaf1.ecx & (1 << 31) == 0 {
+    cpuid_names(leaf1.ecx, [leaf_hv.ebx, leaf_hv.ecx, leaf_hv.edx]).map(Into::into)
+}
+
+/// What CPUID says: leaf 1's ECX bit 31 that a hypervisor is there, and the signature in leaf
+/// 0x40000000's EBX, ECX, EDX which one (systemd's `detect_vm_cpuid()` table).
+fn cpuid_names(leaf1_ecx: u32, signature: [u32; 3]) -> Option<&'static str> {
+    if leaf1_ecx & (1 << 31) == 0 {
         return None;
     }
     let mut sig = [0u8; 12];
-    sig[0..4].copy_from_slice(&leaf_hv.ebx.to_le_bytes());
-    sig[4..8].copy_from_slice(&leaf_hv.ecx.to_le_bytes());
-    sig[8..12].copy_from_slice(&leaf_hv.edx.to_le_bytes());
-    let name = match &sig {
+    for (chunk, reg) in sig.chunks_exact_mut(4).zip(signature) {
+        chunk.copy_from_slice(&reg.to_le_bytes());
+    }
+    Some(match &sig {
         b"KVMKVMKVM\0\0\0" | b"Linux KVM Hv" => "KVM",
         b"TCGTCGTCGTCG" => "QEMU",
         b"VMwareVMware" => "VMware",
@@ -346,10 +352,12 @@ fn cpuid_hypervisor() -> Option<String> {
         b"VBoxVBoxVBox" => "VirtualBox",
         b" lrpepyh  vr" => "Parallels",
         b"ACRNACRNACRN" => "ACRN",
-        _ => "hypervisor (CPUID)",
-    };
-    Some(name.into())
+        _ => CPUID_OTHER,
+    })
 }
+
+/// A hypervisor CPUID shows under a signature systemd does not name.
+const CPUID_OTHER: &str = "hypervisor (CPUID)";
 
 #[cfg(not(target_arch = "x86_64"))]
 fn cpuid_hypervisor() -> Option<String> {
@@ -391,6 +399,63 @@ mod tests {
         std::fs::remove_dir(d.join("proc/bc")).unwrap();
         assert!(openvz(&roots), "proc/vz without proc/bc: a container");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A signature as CPUID returns it: 12 bytes in EBX, ECX, EDX, little-endian.
+    fn regs(sig: &[u8; 12]) -> [u32; 3] {
+        core::array::from_fn(|i| u32::from_le_bytes(sig[i * 4..i * 4 + 4].try_into().unwrap()))
+    }
+
+    #[test]
+    fn cpuid_signatures() {
+        const HV: u32 = 1 << 31;
+        for (sig, name) in [
+            (b"KVMKVMKVM\0\0\0", "KVM"),
+            (b"Linux KVM Hv", "KVM"),
+            (b"TCGTCGTCGTCG", "QEMU"),
+            (b"VMwareVMware", "VMware"),
+            (b"Microsoft Hv", "Hyper-V"),
+            (b"XenVMMXenVMM", "Xen"),
+            (b"bhyve bhyve ", "bhyve"),
+            (b"VBoxVBoxVBox", "VirtualBox"),
+            (b" lrpepyh  vr", "Parallels"),
+            (b"ACRNACRNACRN", "ACRN"),
+            (b"NotAKnownOne", CPUID_OTHER),
+        ] {
+            assert_eq!(cpuid_names(HV, regs(sig)), Some(name), "{sig:?}");
+            // Without leaf 1's bit 31 the signature means nothing (bare metal).
+            assert_eq!(cpuid_names(HV >> 1 | 1, regs(sig)), None, "{sig:?}");
+        }
+        assert_eq!(cpuid_names(!0, regs(b"VMwareVMware")), Some("VMware"));
+    }
+
+    /// On the machine the tests run on, CPUID agrees with the kernel's "hypervisor" flag.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn cpuid_agrees_with_the_kernel() {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+        let flagged = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("flags"))
+            .any(|l| l.split_whitespace().any(|f| f == "hypervisor"));
+        let found = cpuid_hypervisor();
+        assert_eq!(found.is_some(), flagged, "CPUID said {found:?}");
+        if let Some(name) = found {
+            let known = [
+                "KVM",
+                "QEMU",
+                "VMware",
+                "Hyper-V",
+                "Xen",
+                "bhyve",
+                "VirtualBox",
+            ];
+            assert!(
+                known.contains(&name.as_str())
+                    || ["Parallels", "ACRN", CPUID_OTHER].contains(&name.as_str()),
+                "{name}"
+            );
+        }
     }
 
     #[test]
