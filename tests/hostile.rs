@@ -82,7 +82,7 @@ fn links_never_leave_the_roots() {
 }
 
 /// The kinds of tree `full_tree` makes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Guest {
     VMware,
     Container,
@@ -172,6 +172,7 @@ fn read_paths(base: &Path) -> Vec<String> {
             };
             paths.extend(rel);
         }
+        once_per_run(&dir, guest);
     }
     let paths: Vec<String> = paths.into_iter().collect();
     // The trace must have seen the obvious ones, or it proves nothing about the rest.
@@ -195,6 +196,48 @@ fn read_paths(base: &Path) -> Vec<String> {
         );
     }
     paths
+}
+
+/// A run (not `--explain`, which asks every source) opens each file once, however many
+/// sources and detectors need it: the README's "reads each detector input once".
+fn once_per_run(dir: &Path, guest: Guest) {
+    let trace = dir.with_extension("run.strace");
+    let out = std::process::Command::new("strace")
+        .args(["-qq", "-e", "trace=openat,openat2", "-o"])
+        .arg(&trace)
+        .arg(BIN)
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--host-root")
+        .arg(dir.join("host"))
+        .args(["--log-target", "kmsg"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut opened: std::collections::BTreeMap<&str, usize> = Default::default();
+    let text = fs::read_to_string(&trace).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| !l.contains("O_PATH") && !l.contains("O_DIRECTORY"))
+    {
+        if let Some(path) = line.split('"').nth(1) {
+            *opened.entry(path).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = opened.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{guest:?}: opened more than once in one run: {twice:?}"
+    );
+    assert!(
+        opened.keys().any(|p| p.ends_with("etc/machine-id")),
+        "{guest:?}: the trace saw no etc/machine-id: {opened:?}"
+    );
 }
 
 #[derive(Clone, Copy, Debug)]
