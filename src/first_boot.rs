@@ -101,8 +101,11 @@ pub fn systemd_version(roots: &Roots) -> Option<(u32, PathBuf)> {
             let Some(v) = shared_lib_version(name.as_encoded_bytes()) else {
                 continue;
             };
-            if best.as_ref().is_none_or(|(b, _)| v > *b) {
-                best = Some((v, entry.path()));
+            // Of two libraries of one version the path that sorts last names it, whatever
+            // order the directory lists them in.
+            let path = entry.path();
+            if best.as_ref().is_none_or(|(b, p)| (v, &path) > (*b, p)) {
+                best = Some((v, path));
             }
         }
     }
