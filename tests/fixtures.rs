@@ -247,10 +247,11 @@ fn execute(
         );
     }
     let expect = lines(&case.join("expect"));
+    // `seen` reads a path inside the namespace, `seen-mode` tries to open it for writing there.
     let seen: Vec<String> = expect
         .iter()
-        .filter(|(k, _)| k == "seen")
-        .map(|(_, v)| split_path(v).0.to_string())
+        .filter(|(k, _)| k == "seen" || k == "seen-mode")
+        .map(|(k, v)| format!("{k} {}", split_path(v).0))
         .collect();
 
     let mut argv: Vec<OsString> = Vec::new();
@@ -285,11 +286,21 @@ fn execute(
         }
         script += "set +e\n\"$@\"\nrc=$?\n";
         for (i, s) in seen.iter().enumerate() {
-            script += &format!(
-                "cat '{}' > '{}' 2>/dev/null\n",
-                work.join(s).display(),
-                seen_file(work, i).display()
-            );
+            let (kind, path) = s.split_once(' ').unwrap();
+            let (path, out) = (work.join(path), seen_file(work, i));
+            script += &match kind {
+                "seen" => format!(
+                    "cat '{}' > '{}' 2>/dev/null\n",
+                    path.display(),
+                    out.display()
+                ),
+                // Opening to append writes nothing; a read-only mount refuses the open.
+                _ => format!(
+                    "if ( : >> '{}' ) 2>/dev/null; then echo writable; else echo read-only; fi > '{}'\n",
+                    path.display(),
+                    out.display()
+                ),
+            };
         }
         script += "exit $rc\n";
         argv.extend(["unshare", "-rm", "sh", "-c", &script, "sh"].map(Into::into));
@@ -558,8 +569,25 @@ fn check(
                     ));
                 }
             }
+            "seen-mode" => {
+                let got = o
+                    .seen
+                    .get(&format!("seen-mode {p}"))
+                    .cloned()
+                    .unwrap_or_default();
+                if String::from_utf8_lossy(&got).trim() != rest {
+                    errors.push(format!(
+                        "inside the namespace {p} is {:?}, expected {rest}",
+                        String::from_utf8_lossy(&got).trim()
+                    ));
+                }
+            }
             "seen" => {
-                let got = o.seen.get(p).cloned().unwrap_or_default();
+                let got = o
+                    .seen
+                    .get(&format!("seen {p}"))
+                    .cloned()
+                    .unwrap_or_default();
                 let want = match rest {
                     "empty" => Vec::new(),
                     r => expected_file(r),
