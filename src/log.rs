@@ -23,14 +23,15 @@ pub enum LogTarget {
 /// Whether anybody can read what we write to stderr: not when it is closed, `/dev/null`, or
 /// the placeholder [`crate::startup::start`] puts on a closed descriptor.
 pub fn stderr_is_read() -> bool {
-    match nix::sys::stat::fstat(std::io::stderr()) {
-        Ok(st) => {
-            let kind = st.st_mode & nix::libc::S_IFMT;
-            let null = kind == nix::libc::S_IFCHR && st.st_rdev == nix::sys::stat::makedev(1, 3);
-            !null && kind != nix::libc::S_IFDIR
-        }
-        Err(_) => false,
-    }
+    nix::sys::stat::fstat(std::io::stderr()).is_ok_and(|st| is_read(&st))
+}
+
+/// Whether what is written to a file of this kind reaches anyone: not `/dev/null` (character
+/// device 1:3; a terminal or the console does), nor a directory.
+fn is_read(st: &nix::sys::stat::FileStat) -> bool {
+    let kind = st.st_mode & nix::libc::S_IFMT;
+    let null = kind == nix::libc::S_IFCHR && st.st_rdev == nix::sys::stat::makedev(1, 3);
+    !null && kind != nix::libc::S_IFDIR
 }
 
 fn syslog_priority(level: Level) -> u8 {
@@ -112,5 +113,38 @@ pub fn init(
     let _ = b.try_init();
     if fell_back {
         log::debug!("Cannot open {}; logging to stderr.", kmsg.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::stat::stat;
+
+    #[test]
+    fn who_reads_stderr() {
+        assert!(!is_read(&stat("/dev/null").unwrap()), "/dev/null");
+        assert!(!is_read(&stat("/").unwrap()), "a directory");
+        // Another character device (a terminal, the console) is read; so is a file.
+        assert!(is_read(&stat("/dev/zero").unwrap()), "/dev/zero");
+        let file = stat(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+        assert!(is_read(&file), "a file");
+    }
+
+    #[test]
+    fn verbosity_levels() {
+        let want = [
+            (-4, LevelFilter::Off),
+            (-3, LevelFilter::Off),
+            (-2, LevelFilter::Error),
+            (-1, LevelFilter::Warn),
+            (0, LevelFilter::Info),
+            (1, LevelFilter::Debug),
+            (2, LevelFilter::Trace),
+            (7, LevelFilter::Trace),
+        ];
+        for (v, level) in want {
+            assert_eq!(level_for(v), level, "verbosity {v}");
+        }
     }
 }
