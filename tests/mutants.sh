@@ -5,7 +5,7 @@
 #   tests/mutants.sh [K/N] [cargo-mutants options...]   shard K of N (default 0/1: everything)
 # Results: mutants.out/ (outcomes.json, missed.txt, caught.txt); the summary line is printed.
 # The oracle is the fast, deterministic part of the suite: unit and property tests, every fixture,
-# the fault, hostile-tree, race, chroot and PID-namespace tests (the crash test is one mutant's
+# the fault, hostile-tree, race, chroot, PID-namespace and exec descriptor tests (the crash test is one mutant's
 # minute; the QEMU and container suites prove integrations, not lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ mkdir -p "mutants.out/${shard//\//-of-}"
 # binaries that run. --iterate (add it to continue a shard in a later session) skips the mutants
 # an earlier run of the same shard caught.
 oracle=(--lib --test=fixtures --test=faults --test=hostile --test=concurrency --test=chroot
-  --test=shim_pid_namespace)
+  --test=shim_pid_namespace --test=exec_fds)
 cargo_args=()
 for a in "${oracle[@]}"; do cargo_args+=("--cargo-arg=$a"); done
 cargo mutants --shard "$shard" --profile mutants --timeout 120 --output "mutants.out/${shard//\//-of-}" \
