@@ -5,8 +5,8 @@
 #   tests/mutants.sh [K/N] [cargo-mutants options...]   shard K of N (default 0/1: everything)
 # Results: mutants.out/ (outcomes.json, missed.txt, caught.txt); the summary line is printed.
 # The oracle is the fast, deterministic part of the suite: unit and property tests, every fixture,
-# the fault, hostile-tree, race, chroot, PID-namespace and exec descriptor tests (the crash test is one mutant's
-# minute; the QEMU and container suites prove integrations, not lines).
+# the fault, hostile-tree, race, chroot, PID-namespace and exec-descriptor tests (the crash test
+# is one mutant's minute; the QEMU and container suites prove integrations, not lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shard=${1:-0/1}
