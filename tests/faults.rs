@@ -258,3 +258,58 @@ fn injected_errors() {
     let _ = fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The random source: an interrupted `getrandom` is asked again and the id is written; one that
+/// fails leaves the file as it is, names the cause and exits 1 (no source yields an id).
+#[test]
+fn random_source_faults() {
+    if !have("strace", &["-V"]) {
+        skip("random source faults: needs strace");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mii-faults-random-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("root/etc")).unwrap();
+    fs::create_dir_all(dir.join("host")).unwrap();
+    let id_file = dir.join("root/etc/machine-id");
+    let tool = |strace: &[&str]| {
+        write(&id_file, "");
+        let mut c = Command::new("strace");
+        c.arg("-qq").args(strace).arg("--").arg(BIN);
+        c.arg("--root").arg(dir.join("root"));
+        c.arg("--host-root").arg(dir.join("host"));
+        c.args(["--sources", "random"]).env_clear();
+        run(&mut c, LIMIT)
+    };
+    // Ours is the call for 16 bytes (the C library and std may ask for their own).
+    let trace = dir.with_extension("trace");
+    assert_eq!(tool(&["-o", trace.to_str().unwrap()]).code, Some(0));
+    let calls: Vec<String> = fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("getrandom("))
+        .map(String::from)
+        .collect();
+    let nth = 1 + calls
+        .iter()
+        .position(|l| l.contains(", 16, 0)"))
+        .unwrap_or_else(|| panic!("no getrandom of 16 bytes: {calls:?}"));
+    for (errno, exit, written) in [("EINTR", 0, true), ("EAGAIN", 1, false), ("EIO", 1, false)] {
+        let inject = format!("inject=getrandom:error={errno}:when={nth}");
+        let r = tool(&["-o", "/dev/null", "-e", &inject]);
+        assert_eq!(r.code, Some(exit), "{inject}: {}", r.stderr);
+        let now = fs::read_to_string(&id_file).unwrap();
+        match written {
+            true => assert!(
+                now.len() == 33 && now.as_bytes()[12] == b'4',
+                "{inject}: {now:?}"
+            ),
+            false => {
+                assert_eq!(now, "", "{inject}");
+                assert!(r.stderr.contains("random source"), "{inject}: {}", r.stderr);
+            }
+        }
+    }
+    let _ = fs::remove_file(&trace);
+    fs::remove_dir_all(&dir).unwrap();
+}
