@@ -469,6 +469,23 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Where there is no `openat2` (and on the live system) the host's files are opened by path:
+    /// with the same flags, so a FIFO planted there still cannot block the boot.
+    #[test]
+    fn the_walk_never_blocks_on_a_fifo() {
+        let d = tmp("fifo");
+        nix::unistd::mkfifo(&d.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let roots = Roots::new(&d, &d);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+            let _ = tx.send(roots.open_host_by_walk(Path::new("fifo"), flags).is_ok());
+        });
+        let opened = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(opened, Ok(true), "opening a FIFO without a writer blocked");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     /// `openat2(RESOLVE_IN_ROOT)` and the fallback walk must agree on every hostile path.
     #[test]
     fn openat2_and_walk_agree() {
