@@ -313,3 +313,58 @@ fn random_source_faults() {
     let _ = fs::remove_file(&trace);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A read of a host file: an interrupted one is asked again (the UUID is taken); one that fails
+/// rejects that source with the path and the cause, and the next source decides.
+#[test]
+fn host_read_faults() {
+    if !have("strace", &["-V"]) {
+        skip("host read faults: needs strace");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mii-faults-read-{}", std::process::id()));
+    prepare(&dir);
+    let trace = dir.with_extension("trace");
+    let normal = run(
+        &mut command(&dir, &["-o", trace.to_str().unwrap()], false),
+        LIMIT,
+    );
+    assert_eq!(normal.code, Some(0), "{}", normal.stderr);
+    let reads: Vec<String> = fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("read("))
+        .map(String::from)
+        .collect();
+    let _ = fs::remove_file(&trace);
+    let nth = 1 + reads
+        .iter()
+        .position(|l| l.contains("\"564dfa7e-"))
+        .unwrap_or_else(|| panic!("no read of the product UUID: {reads:?}"));
+    for (errno, uuid_taken) in [("EINTR", true), ("EIO", false)] {
+        prepare(&dir);
+        let inject = format!("inject=read:error={errno}:when={nth}");
+        let r = run(
+            &mut command(&dir, &["-o", "/dev/null", "-e", &inject], false),
+            LIMIT,
+        );
+        assert_eq!(r.code, Some(0), "{inject}: {}", r.stderr);
+        let now = fs::read_to_string(dir.join("root/etc/machine-id")).unwrap();
+        if uuid_taken {
+            assert_eq!(now, format!("{ID}\n"), "{inject}: {}", r.stderr);
+        } else {
+            assert!(
+                now.len() == 33 && now != format!("{ID}\n"),
+                "{inject}: {now:?}"
+            );
+            for frag in ["sys/class/dmi/id/product_uuid", "Input/output error"] {
+                assert!(
+                    r.stderr.contains(frag),
+                    "{inject}: log lacks {frag:?}: {}",
+                    r.stderr
+                );
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
