@@ -469,6 +469,16 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Only a missing entry ends the walk lexically; any other error is the caller's.
+    #[test]
+    fn a_failing_lookup_is_an_error_not_a_missing_file() {
+        let d = tmp("toolong");
+        let long = "x".repeat(300);
+        let e = resolve_in(&d, Path::new(&format!("etc/{long}")), true).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::ENAMETOOLONG), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     /// Where there is no `openat2` (and on the live system) the host's files are opened by path:
     /// with the same flags, so a FIFO planted there still cannot block the boot.
     #[test]
@@ -548,6 +558,20 @@ mod tests {
             join_inside(Path::new("/r"), Path::new("/../../etc/x")),
             PathBuf::from("/r/etc/x")
         );
+        // `..` takes back what the path itself went down, never more.
+        for (rel, want) in [
+            ("a/../c", "/r/c"),
+            ("a/b/../../c", "/r/c"),
+            ("a/b/../../../c", "/r/c"),
+            ("a/..", "/r"),
+            ("../a/./b", "/r/a/b"),
+        ] {
+            assert_eq!(
+                join_inside(Path::new("/r"), Path::new(rel)),
+                PathBuf::from(want),
+                "{rel}"
+            );
+        }
         assert!(is_fs_root(Path::new("/")));
         assert!(is_fs_root(Path::new("//")));
         assert!(!is_fs_root(Path::new("/sysroot")));
