@@ -469,6 +469,29 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Like Linux, 40 links on the way resolve and the 41st is ELOOP.
+    #[test]
+    fn forty_links_resolve() {
+        let d = tmp("links");
+        std::fs::write(d.join("etc/target"), "x").unwrap();
+        let chain = |n: usize| {
+            for i in 0..n {
+                let next = if i + 1 == n {
+                    "target".to_string()
+                } else {
+                    format!("l{}", i + 1)
+                };
+                let _ = std::fs::remove_file(d.join(format!("etc/l{i}")));
+                symlink(next, d.join(format!("etc/l{i}"))).unwrap();
+            }
+            resolve_in(&d, Path::new("etc/l0"), true)
+        };
+        assert_eq!(chain(40).unwrap().path, d.join("etc/target"));
+        let e = chain(41).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::ELOOP), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     /// Only a missing entry ends the walk lexically; any other error is the caller's.
     #[test]
     fn a_failing_lookup_is_an_error_not_a_missing_file() {
