@@ -2,7 +2,7 @@
 //! from the hypervisor. Touches only the image: never the build host's own identity.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use log::warn;
 
@@ -28,6 +28,8 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
     let link = roots.root_join(roots::MACHINE_ID);
     let target = target::resolved(roots.in_root(roots::MACHINE_ID), link.clone())?;
     let state = target::read_state(&target, &link)?;
+    // A dbus copy that cannot be sealed fails the run before anything is changed.
+    dbus_copy(&roots)?;
 
     // What the file becomes (None: removed), the state that already is that, and its name.
     let (wanted, sealed, new): (Option<&[u8]>, FileState, &str) = match opts.mode {
@@ -88,25 +90,30 @@ pub fn seal(opts: &SealOptions) -> Result<Vec<String>, Error> {
     Ok(changes)
 }
 
-/// A regular `var/lib/dbus/machine-id` is a copy of the template's id: remove it (or make it
-/// the conventional link). A link is left alone.
-fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
+/// `var/lib/dbus/machine-id` when it is a regular file (a copy to seal); `None` when it is a
+/// link or missing (left alone); an error for anything else.
+fn dbus_copy(roots: &Roots) -> Result<Option<PathBuf>, Error> {
     let resolved = target::resolved(
         roots.in_root_nofollow(DBUS_MACHINE_ID),
         roots.root_join(DBUS_MACHINE_ID),
     )?;
-    let path = resolved.path;
     match &resolved.meta {
-        Some(m) if m.is_file() => {}
-        Some(m) if m.file_type().is_symlink() => return Ok(None),
-        Some(m) => {
-            return Err(Error::NotRegular {
-                path,
-                kind: read::describe(m.file_type()),
-            });
-        }
-        None => return Ok(None),
+        Some(m) if m.is_file() => Ok(Some(resolved.path)),
+        Some(m) if m.file_type().is_symlink() => Ok(None),
+        Some(m) => Err(Error::NotRegular {
+            path: resolved.path,
+            kind: read::describe(m.file_type()),
+        }),
+        None => Ok(None),
     }
+}
+
+/// A regular `var/lib/dbus/machine-id` is a copy of the template's id: remove it (or make it
+/// the conventional link). A link is left alone.
+fn seal_dbus(roots: &Roots, symlink: bool) -> Result<Option<String>, Error> {
+    let Some(path) = dbus_copy(roots)? else {
+        return Ok(None);
+    };
     let held = read::read_capped(&path, ID_FILE_MAX)
         .ok()
         .flatten()

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -331,17 +332,43 @@ fn execute(
     }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
-    loop {
-        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
+    // Drained while it runs: a run that writes more than a pipe holds must not look hung.
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
         }
         if start.elapsed() > HANG {
             let _ = child.kill();
             return Err(format!("hung for more than {HANG:?}"));
         }
         std::thread::sleep(Duration::from_millis(2));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    };
+    let out = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     let mut log = String::from_utf8_lossy(&out.stderr).into_owned();
     if let Ok(k) = fs::read(host.join("dev/kmsg")) {
         log += &String::from_utf8_lossy(&k);
