@@ -26,7 +26,8 @@ for t in usr lib lib32 lib64; do
   if [ -L "/$t" ]; then ln -s "$(readlink "/$t")" "$d/$t"
   elif [ -d "/$t" ]; then mkdir -p "$d/$t"; mount --rbind "/$t" "$d/$t"; fi
 done
-mount -t proc proc "$d/proc"
+# NO_PROC: a container started without /proc (the shim mounts it for its question only).
+[ -n "${NO_PROC:-}" ] || mount -t proc proc "$d/proc"
 mount -t tmpfs tmpfs "$d/sys"
 mkdir -p "$d/sys/class/dmi/id"
 echo 'VMware, Inc.' > "$d/sys/class/dmi/id/sys_vendor"
@@ -47,6 +48,7 @@ const AFTER: &str = r#"
 echo "pid=$$"
 echo "id=$(/bin/busybox cat /etc/machine-id)"
 echo "kmsg=$(/bin/busybox wc -c < /dev/kmsg)"
+if [ -e /proc/self ]; then echo proc=present; else echo proc=absent; fi
 /bin/busybox cut -d" " -f5,9 /proc/self/mountinfo | /bin/busybox sort > /mounts-after
 if /bin/busybox cmp -s /mounts-before /mounts-after; then echo mounts=same; else echo mounts=changed; fi
 "#;
@@ -203,4 +205,30 @@ fn usage_error_still_executes_the_program() {
         "nothing was initialized on a usage error"
     );
     assert_eq!(line(&out, "mounts="), "same");
+}
+
+#[test]
+fn proc_mounted_for_the_question_is_unmounted_again() {
+    if !usable() {
+        return;
+    }
+    let out = shim(
+        "noproc",
+        &[("NO_PROC", "1"), ("container_uuid", CONTAINER_UUID)],
+        &[],
+    );
+    assert_eq!(line(&out, "pid="), "1", "the next program runs as PID 1");
+    assert_eq!(
+        line(&out, "proc="),
+        "absent",
+        "the shim left the /proc it mounted to ask 'container?':\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        line(&out, "id="),
+        CONTAINER_UUID.replace('-', ""),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(line(&out, "kmsg="), "0", "nothing on the host's kernel log");
 }
