@@ -153,3 +153,16 @@ pub fn exec(argv: &[OsString], pid1: bool) -> std::io::Error {
     }
     last
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_by_their_device() {
+        // /proc is a file system of its own wherever the tests run; src/ is on its parent's.
+        assert!(is_mount_point(Path::new("/proc")));
+        assert!(!is_mount_point(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src")));
+        assert!(!is_mount_point(Path::new("/nonexistent-mii")));
+    }
+}
