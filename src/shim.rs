@@ -138,13 +138,8 @@ pub fn exec(argv: &[OsString], pid1: bool) -> std::io::Error {
     unsafe {
         nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL);
     }
-    let default = argv.first().is_some_and(|p| p == roots::DEFAULT_INIT);
-    let mut programs = vec![argv[0].clone()];
-    if pid1 && default {
-        programs.extend(roots::FALLBACK_INITS.iter().map(Into::into));
-    }
     let mut last = std::io::Error::from_raw_os_error(nix::libc::ENOENT);
-    for program in programs {
+    for program in programs(argv, pid1) {
         last = std::process::Command::new(&program)
             .arg0(&program)
             .args(&argv[1..])
@@ -154,15 +149,43 @@ pub fn exec(argv: &[OsString], pid1: bool) -> std::io::Error {
     last
 }
 
+/// What to try, in order: the program named; and as PID 1 with the default init, the
+/// kernel's own fallbacks after it (a named program is the administrator's choice).
+fn programs(argv: &[OsString], pid1: bool) -> Vec<OsString> {
+    let default = argv.first().is_some_and(|p| p == roots::DEFAULT_INIT);
+    let mut programs = vec![argv[0].clone()];
+    if pid1 && default {
+        programs.extend(roots::FALLBACK_INITS.iter().map(Into::into));
+    }
+    programs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn fallbacks_only_for_pid1_and_the_default_init() {
+        let init: Vec<OsString> = vec![roots::DEFAULT_INIT.into(), "single".into()];
+        let mut all = vec![OsString::from(roots::DEFAULT_INIT)];
+        all.extend(roots::FALLBACK_INITS.iter().map(OsString::from));
+        assert_eq!(programs(&init, true), all);
+        assert_eq!(
+            programs(&init, false),
+            vec![OsString::from(roots::DEFAULT_INIT)]
+        );
+        let named: Vec<OsString> = vec!["/usr/lib/systemd/systemd".into()];
+        assert_eq!(programs(&named, true), named);
+        assert_eq!(programs(&named, false), named);
+    }
+
+    #[test]
     fn mount_points_by_their_device() {
         // /proc is a file system of its own wherever the tests run; src/ is on its parent's.
         assert!(is_mount_point(Path::new("/proc")));
-        assert!(!is_mount_point(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src")));
+        assert!(!is_mount_point(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+        ));
         assert!(!is_mount_point(Path::new("/nonexistent-mii")));
     }
 }
