@@ -173,3 +173,37 @@ fn lock_dir(dir: &Path) -> io::Result<DirLock> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Observed missing, then created by a concurrent run before our mkdir: that is no error;
+    /// a file put there meanwhile is one, naming the path.
+    #[test]
+    fn created_meanwhile() {
+        let d = std::env::temp_dir().join(format!("mii-target-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let missing = |name: &str| Resolved {
+            path: d.join(name),
+            final_symlink: false,
+            meta: None,
+        };
+        assert_eq!(
+            ensure_directory(&missing("new")).unwrap(),
+            Directory::Created
+        );
+        std::fs::create_dir(d.join("other")).unwrap();
+        assert_eq!(
+            ensure_directory(&missing("other")).unwrap(),
+            Directory::Existed
+        );
+        std::fs::write(d.join("file"), "").unwrap();
+        match ensure_directory(&missing("file")) {
+            Err(Error::CreateDirectory { path, .. }) => assert_eq!(path, d.join("file")),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
