@@ -506,6 +506,11 @@ fn check(
                     errors.push(format!("stdout {:?} lacks {v:?}", o.stdout));
                 }
             }
+            "stdout-lacks" => {
+                if o.stdout.contains(&v) {
+                    errors.push(format!("stdout {:?} has {v:?}", o.stdout));
+                }
+            }
             "log" => {
                 log_checked = true;
                 if !o.log.contains(&v) {
