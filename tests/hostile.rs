@@ -360,3 +360,37 @@ fn is_root() -> bool {
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
         .unwrap_or(false)
 }
+
+/// An empty `CREDENTIALS_DIRECTORY` names no directory: never the current one, where a
+/// `system.machine_id` of whoever started us may lie.
+#[test]
+fn empty_credentials_directory_is_not_the_current_one() {
+    let base = std::env::temp_dir().join(format!("mii-hostile-creds-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let dir = base.join("tree");
+    full_tree(&dir, Guest::VMware);
+    write(&dir.join("root/etc/machine-id"), "");
+    let cwd = base.join("cwd");
+    write(
+        &cwd.join("system.machine_id"),
+        "0123456789abcdef0123456789abcdef\n",
+    );
+    let out = std::process::Command::new(BIN)
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--host-root")
+        .arg(dir.join("host"))
+        .args(["--print", "--first-boot", "commit"])
+        .current_dir(&cwd)
+        .env_clear()
+        .env("CREDENTIALS_DIRECTORY", "")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{ID}\n"));
+    fs::remove_dir_all(&base).unwrap();
+}
