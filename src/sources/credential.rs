@@ -179,6 +179,10 @@ mod tests {
         assert!(smbios_type11_strings(&raw).is_empty());
         assert!(smbios_type11_strings(&[11, 200, 0, 0, 1, b'a', 0]).is_empty());
         assert!(smbios_type11_strings(&[11, 4, 0, 0]).is_empty());
+        // Shorter than a header: nothing, and no index past the end.
+        for short in [&[][..], &[11], &[11, 5], &[11, 5, 0, 0]] {
+            assert!(smbios_type11_strings(short).is_empty(), "{short:?}");
+        }
         // A longer formatted area (newer SMBIOS) still finds the strings after it.
         assert_eq!(
             smbios_type11_strings(&[11, 6, 0, 0, 1, 9, b'x', 0, 0]),
