@@ -361,20 +361,22 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// An empty `CREDENTIALS_DIRECTORY` names no directory: never the current one, where a
-/// `system.machine_id` of whoever started us may lie.
+/// An empty `CREDENTIALS_DIRECTORY` names no directory: neither the current one, where a
+/// `system.machine_id` of whoever started us may lie, nor the top of the host tree.
 #[test]
-fn empty_credentials_directory_is_not_the_current_one() {
+fn empty_credentials_directory_is_no_directory() {
     let base = std::env::temp_dir().join(format!("mii-hostile-creds-{}", std::process::id()));
     let _ = fs::remove_dir_all(&base);
     let dir = base.join("tree");
     full_tree(&dir, Guest::VMware);
     write(&dir.join("root/etc/machine-id"), "");
     let cwd = base.join("cwd");
-    write(
-        &cwd.join("system.machine_id"),
-        "0123456789abcdef0123456789abcdef\n",
-    );
+    for planted in [
+        cwd.join("system.machine_id"),
+        dir.join("host/system.machine_id"),
+    ] {
+        write(&planted, "0123456789abcdef0123456789abcdef\n");
+    }
     let out = std::process::Command::new(BIN)
         .arg("--root")
         .arg(dir.join("root"))
