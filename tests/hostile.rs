@@ -375,7 +375,8 @@ fn empty_credentials_directory_is_no_directory() {
         cwd.join("system.machine_id"),
         dir.join("host/system.machine_id"),
     ] {
-        write(&planted, "0123456789abcdef0123456789abcdef\n");
+        // A credential holds exactly the value: no newline.
+        write(&planted, "0123456789abcdef0123456789abcdef");
     }
     let out = std::process::Command::new(BIN)
         .arg("--root")
