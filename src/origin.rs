@@ -152,7 +152,8 @@ pub fn read(roots: &Roots) -> Found {
 }
 
 /// Write the record atomically (0600; its directory 0755 when missing), with the context the
-/// policy gives its path, else its directory's, where the root has a policy (SPEC §8). Call with the lock on `etc` held.
+/// policy gives its path, else its directory's, where the root has a policy (SPEC §8). Call
+/// with the lock on `etc` held.
 pub fn write(roots: &Roots, record: &Record) -> io::Result<PathBuf> {
     // Resolved before anything was written, under the same lock: still what is there.
     let dir = match roots.own_dir() {

@@ -55,8 +55,8 @@ pub struct Roots {
     /// [`OWN_DIR`] resolved once: the configuration, the drop-ins and the record are all below
     /// it, and on most roots it does not exist, which one look says for all three.
     own_dir: OnceCell<Option<Resolved>>,
-    /// [`ETC`] resolved once per run: everything the tool reads or writes in the OS tree is
-    /// below it, so its components are looked at once.
+    /// [`ETC`] resolved once per run: the id, the tool's own directory and the SELinux
+    /// configuration are all below it, so its components are looked at once.
     etc: OnceCell<Resolved>,
 }
 
