@@ -22,7 +22,7 @@ scenario_9() {
   initrd=$(mkinitramfs_hook)
   fresh_disk "$img" "$gwork/s9.img"
   boot_debian "$log" "$initrd" "$gwork/s9.img"
-  echo "boot: 9: the booted system reports $(grep -a '^MII-REPORT' "$log" | tail -n 1 | tr -d '\r')"
+  echo "boot: 9: the booted system reports $(grep -ao 'MII-REPORT.*' "$log" | tail -n 1 | tr -d '\r')"
   check 9 "our hook committed the UUID, consuming first boot (console line)" has "$log" "$ours_commit"
   check 9 "systemd 252 (PID 1) kept it: /etc/machine-id holds $UH once booted" \
     test "$(field "$log" MII-REPORT etc) $(field "$log" MII-REPORT systemd)" = "$UH 252"

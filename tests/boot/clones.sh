@@ -79,7 +79,7 @@ boot_as() { # LOG INITRD DISK UUID [KERNEL-ARGS]
   local VMWARE=("${VMWARE[@]/%uuid=$U/uuid=$4}")
   [[ ${VMWARE[*]} == *"uuid=$4" ]] || { echo "boot_as: no uuid= to replace in VMWARE" >&2; exit 1; }
   boot_debian "$1" "$2" "$3" "${5:-}"
-  echo "boot: $(basename "$1" .log): UUID $4: $(grep -a '^MII-REPORT' "$1" | tail -n 1 | tr -d '\r')"
+  echo "boot: $(basename "$1" .log): UUID $4: $(grep -ao 'MII-REPORT.*' "$1" | tail -n 1 | tr -d '\r')"
   grep -aE "$mii" "$1" | tr -d '\r' | sed 's/^/boot:   console: /' || true
   echo "boot:   record: $(disk_cat "$3" "$ORIGIN" | grep -v '^#' | tr '\n' ' ')"
 }

@@ -50,8 +50,8 @@ is_random_id() { # ID: 32 lowercase hex digits, not U, not all zero
   [[ $1 =~ ^[0-9a-f]{32}$ ]] && [ "$1" != "$UH" ] && [ "$1" != 00000000000000000000000000000000 ]
 }
 # The value of KEY= on the last line starting with TAG (the guest's report lines).
-field() { # LOG TAG KEY
-  grep -a "^$2 " "$1" | tail -n 1 | tr -d '\r' | tr ' ' '\n' | sed -n "s/^$3=//p"
+field() { # LOG TAG KEY: from the tag on (a console may put terminal escapes before it)
+  grep -ao "$2 .*" "$1" | tail -n 1 | tr -d '\r' | tr ' ' '\n' | sed -n "s/^$3=//p"
 }
 
 disk_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }

@@ -60,7 +60,7 @@ dbus_start="Starting (system message bus|dbus)"
 scenario_10() {
   local log=$gwork/s10.log
   boot_openrc "$log" "$img/disk.img"
-  echo "boot: 10: the booted system reports $(grep -a '^MII-REPORT' "$log" | tail -n 1 | tr -d '\r')"
+  echo "boot: 10: the booted system reports $(grep -ao 'MII-REPORT.*' "$log" | tail -n 1 | tr -d '\r')"
   check 10 "OpenRC ran our service" has "$log" "Initializing machine ID"
   check 10 "the tool wrote the UUID (console line)" has "$log" "$ours_openrc"
   check 10 "our line comes before dbus starts" before "$log" "$ours_openrc" "$dbus_start"
@@ -86,9 +86,9 @@ scenario_10c() {
   local log=$gwork/s10c.log id
   boot_openrc "$log" "$ctl/disk.img"
   id=$(field "$log" MII-REPORT dbus)
-  echo "boot: 10c: without our service: $(grep -a '^MII-REPORT' "$log" | tail -n 1 | tr -d '\r')"
+  echo "boot: 10c: without our service: $(grep -ao 'MII-REPORT.*' "$log" | tail -n 1 | tr -d '\r')"
   check 10c "control: no machine-id-init service, none on the console" \
-    bash -c "grep -aq '^MII-REPORT .* ours=0' '$log' && ! grep -aqE '$ours_any|Initializing machine ID' '$log'"
+    bash -c "grep -aq 'MII-REPORT .* ours=0' '$log' && ! grep -aqE '$ours_any|Initializing machine ID' '$log'"
   check 10c "control: dbus invented a random id ($id)" is_random_id "$id"
 }
 

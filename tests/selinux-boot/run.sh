@@ -209,7 +209,7 @@ boot() { # NAME
   echo "selinux-boot: $name: boot took $(($(date +%s) - s)) s"
 }
 
-rep() { grep -a "^MII-SEL $2=" "$work/$1.log" | tail -n 1 | tr -d '\r' | cut -d= -f2-; }
+rep() { grep -ao "MII-SEL $2=.*" "$work/$1.log" | tail -n 1 | tr -d '\r' | cut -d= -f2-; }
 # AVC denials about the id file (every boot of this minimal image has unrelated ones).
 avcs() { grep -a 'avc: *denied' "$work/$1.log" | grep -aE 'machine-id|machineid_t|etc_runtime_t' || true; }
 tool_line() { grep -a "machine-id-init.*Initialized machine ID from SMBIOS product UUID (VMware): $UH" "$work/$1.log" | head -n 1 | tr -d '\r' || true; }
