@@ -123,7 +123,10 @@ mod tests {
 
     #[test]
     fn who_reads_stderr() {
-        assert!(!is_read(&stat("/dev/null").unwrap()), "/dev/null");
+        assert!(
+            !is_read(&stat(crate::roots::DEV_NULL).unwrap()),
+            "/dev/null"
+        );
         assert!(!is_read(&stat("/").unwrap()), "a directory");
         // Another character device (a terminal, the console) is read; so is a file.
         assert!(is_read(&stat("/dev/zero").unwrap()), "/dev/zero");
